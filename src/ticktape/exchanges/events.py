@@ -7,7 +7,9 @@ and the replay creates one per message. ``gc=False`` is safe because events hold
 Every event carries the identity of the row it came from: ``exchange``, ``recv_ns`` (local receive
 time, ns since the Unix epoch), ``conn_id`` and ``seq``. A message that yields several events
 keeps its ``(conn_id, seq)`` on each. ``exch_ns`` is the exchange's own timestamp converted to ns
-(``None`` when the message has none, e.g. Binance spot bookTicker).
+(``None`` when the message has none, e.g. Binance spot bookTicker). ``req_ns`` (the last field
+of ``Quote`` and ``Trade``, default ``None``) is the row's ``req_ns`` for REST responses: when
+the request was sent, so the round trip is ``recv_ns - req_ns``; WebSocket events leave it ``None``.
 
 Prices and sizes are floats: parsing a decimal string to an IEEE double is exact-deterministic on
 every machine, and the arithmetic downstream is float anyway. Identifiers that may exceed 2**53
@@ -37,6 +39,7 @@ class Quote(msgspec.Struct, frozen=True, gc=False):
     bid_size: float
     ask: float
     ask_size: float
+    req_ns: int | None = None  # REST: when the request was sent (round trip = recv_ns - req_ns)
 
 
 class Trade(msgspec.Struct, frozen=True, gc=False):
@@ -52,6 +55,7 @@ class Trade(msgspec.Struct, frozen=True, gc=False):
     size: float
     side: str
     trade_id: str
+    req_ns: int | None = None  # REST: when the request was sent (round trip = recv_ns - req_ns)
 
 
 class Connected(msgspec.Struct, frozen=True, gc=False):
