@@ -1,0 +1,244 @@
+"""MEXC spot protobuf messages, built in code from the field table (no generated module, no protoc).
+
+MEXC pushes market data as binary protobuf ``PushDataV3ApiWrapper`` frames on
+``wss://wbs-api.mexc.com/ws`` (protocols.md 4.2-4.3). The message definitions below are written from
+the published field numbers and types (mexcdevelop/websocket-proto, 2026-06); they are the project's
+own description, compiled at import time into a private :class:`DescriptorPool` so they can never
+clash with another copy of the MEXC schema loaded by some other library.
+
+Only the messages whose fields protocols.md lists are defined. The wrapper's body is the
+``oneof body`` over fields 301-315; the bodies whose schema is not listed there (301 PublicDeals,
+302, 304, 306, 307, 309, 310, 312) are simply not declared, so protobuf keeps them as unknown
+fields and skips them, exactly as it skips fields MEXC adds in the future.
+
+Two users:
+
+* the decoder in ``mexc.py`` (which in the end walks the bytes by hand; see its docstring for the
+  measurements) uses these classes as the reference implementation in tests;
+* tests, the simulator and users encode frames with :func:`encode_book_ticker` and
+  :func:`encode_deals`, or build any message from the exported classes and call
+  ``SerializeToString()``.
+
+The classes are created at runtime, so they are typed ``Any`` here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Final
+
+from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
+
+PACKAGE: Final = "ticktape.mexc"
+
+_F = descriptor_pb2.FieldDescriptorProto
+_STRING: Final = _F.TYPE_STRING
+_INT64: Final = _F.TYPE_INT64
+_INT32: Final = _F.TYPE_INT32
+_MESSAGE: Final = _F.TYPE_MESSAGE
+_OPTIONAL: Final = _F.LABEL_OPTIONAL
+_REPEATED: Final = _F.LABEL_REPEATED
+
+# message -> [(field name, number, repeated, type, message type name or "")]
+_SCHEMA: Final[dict[str, list[tuple[str, int, bool, int, str]]]] = {
+    "PublicAggreBookTickerV3Api": [
+        ("bidPrice", 1, False, _STRING, ""),
+        ("bidQuantity", 2, False, _STRING, ""),
+        ("askPrice", 3, False, _STRING, ""),
+        ("askQuantity", 4, False, _STRING, ""),
+        ("version", 5, False, _STRING, ""),
+        ("lastOrderCreateTime", 6, False, _INT64, ""),
+    ],
+    "PublicAggreDealsV3ApiItem": [
+        ("price", 1, False, _STRING, ""),
+        ("quantity", 2, False, _STRING, ""),
+        ("tradeType", 3, False, _INT32, ""),
+        ("time", 4, False, _INT64, ""),
+        ("tradeId", 5, False, _STRING, ""),
+    ],
+    "PublicAggreDealsV3Api": [
+        ("deals", 1, True, _MESSAGE, "PublicAggreDealsV3ApiItem"),
+        ("eventType", 2, False, _STRING, ""),
+    ],
+    "PublicAggreDepthV3ApiItem": [
+        ("price", 1, False, _STRING, ""),
+        ("quantity", 2, False, _STRING, ""),
+    ],
+    "PublicAggreDepthsV3Api": [
+        ("asks", 1, True, _MESSAGE, "PublicAggreDepthV3ApiItem"),
+        ("bids", 2, True, _MESSAGE, "PublicAggreDepthV3ApiItem"),
+        ("eventType", 3, False, _STRING, ""),
+        ("fromVersion", 4, False, _STRING, ""),
+        ("toVersion", 5, False, _STRING, ""),
+        ("lastOrderCreateTime", 6, False, _INT64, ""),
+    ],
+    "PublicLimitDepthV3ApiItem": [
+        ("price", 1, False, _STRING, ""),
+        ("quantity", 2, False, _STRING, ""),
+    ],
+    "PublicLimitDepthsV3Api": [
+        ("asks", 1, True, _MESSAGE, "PublicLimitDepthV3ApiItem"),
+        ("bids", 2, True, _MESSAGE, "PublicLimitDepthV3ApiItem"),
+        ("eventType", 3, False, _STRING, ""),
+        ("version", 4, False, _STRING, ""),
+        ("lastOrderCreateTime", 5, False, _INT64, ""),
+    ],
+    "PublicBookTickerV3Api": [
+        ("bidPrice", 1, False, _STRING, ""),
+        ("bidQuantity", 2, False, _STRING, ""),
+        ("askPrice", 3, False, _STRING, ""),
+        ("askQuantity", 4, False, _STRING, ""),
+    ],
+    "PublicBookTickerBatchV3Api": [
+        ("items", 1, True, _MESSAGE, "PublicBookTickerV3Api"),
+        ("version", 2, False, _STRING, ""),
+        ("lastOrderCreateTime", 3, False, _INT64, ""),
+    ],
+    "PublicSpotKlineV3Api": [
+        ("interval", 1, False, _STRING, ""),
+        ("windowStart", 2, False, _INT64, ""),
+        ("openingPrice", 3, False, _STRING, ""),
+        ("closingPrice", 4, False, _STRING, ""),
+        ("highestPrice", 5, False, _STRING, ""),
+        ("lowestPrice", 6, False, _STRING, ""),
+        ("volume", 7, False, _STRING, ""),
+        ("amount", 8, False, _STRING, ""),
+        ("windowEnd", 9, False, _INT64, ""),
+    ],
+    "PushDataV3ApiWrapper": [
+        ("channel", 1, False, _STRING, ""),
+        ("symbol", 3, False, _STRING, ""),
+        ("symbolId", 4, False, _STRING, ""),
+        ("createTime", 5, False, _INT64, ""),
+        ("sendTime", 6, False, _INT64, ""),
+    ],
+}
+
+# The wrapper's oneof ``body``: field number -> (field name, message type). Numbers not listed are
+# bodies we have no schema for; they arrive as unknown fields and are skipped.
+BODY_FIELDS: Final[dict[int, tuple[str, str]]] = {
+    303: ("publicLimitDepths", "PublicLimitDepthsV3Api"),
+    305: ("publicBookTicker", "PublicBookTickerV3Api"),
+    308: ("publicSpotKline", "PublicSpotKlineV3Api"),
+    311: ("publicBookTickerBatch", "PublicBookTickerBatchV3Api"),
+    313: ("publicAggreDepths", "PublicAggreDepthsV3Api"),
+    314: ("publicAggreDeals", "PublicAggreDealsV3Api"),
+    315: ("publicAggreBookTicker", "PublicAggreBookTickerV3Api"),
+}
+
+
+def _file_descriptor() -> descriptor_pb2.FileDescriptorProto:
+    """The whole schema as one proto3 file (implicit presence: an absent string reads as "")."""
+    fdp = descriptor_pb2.FileDescriptorProto(
+        name="ticktape/mexc_push.proto", package=PACKAGE, syntax="proto3"
+    )
+    for message_name, fields in _SCHEMA.items():
+        message = fdp.message_type.add(name=message_name)
+        for field_name, number, repeated, field_type, type_name in fields:
+            field = message.field.add(
+                name=field_name,
+                number=number,
+                label=_REPEATED if repeated else _OPTIONAL,
+                type=field_type,  # type: ignore[arg-type]
+            )
+            if type_name:
+                field.type_name = f".{PACKAGE}.{type_name}"
+        if message_name == "PushDataV3ApiWrapper":
+            message.oneof_decl.add(name="body")
+            for number, (field_name, type_name) in BODY_FIELDS.items():
+                message.field.add(
+                    name=field_name,
+                    number=number,
+                    label=_OPTIONAL,
+                    type=_MESSAGE,
+                    type_name=f".{PACKAGE}.{type_name}",
+                    oneof_index=0,
+                )
+    return fdp
+
+
+_POOL: Final = descriptor_pool.DescriptorPool()
+_POOL.Add(_file_descriptor())
+
+
+def _message_class(name: str) -> Any:
+    return message_factory.GetMessageClass(_POOL.FindMessageTypeByName(f"{PACKAGE}.{name}"))
+
+
+PushDataV3ApiWrapper: Final[Any] = _message_class("PushDataV3ApiWrapper")
+PublicAggreBookTickerV3Api: Final[Any] = _message_class("PublicAggreBookTickerV3Api")
+PublicAggreDealsV3Api: Final[Any] = _message_class("PublicAggreDealsV3Api")
+PublicAggreDealsV3ApiItem: Final[Any] = _message_class("PublicAggreDealsV3ApiItem")
+PublicAggreDepthsV3Api: Final[Any] = _message_class("PublicAggreDepthsV3Api")
+PublicLimitDepthsV3Api: Final[Any] = _message_class("PublicLimitDepthsV3Api")
+PublicBookTickerV3Api: Final[Any] = _message_class("PublicBookTickerV3Api")
+PublicBookTickerBatchV3Api: Final[Any] = _message_class("PublicBookTickerBatchV3Api")
+PublicSpotKlineV3Api: Final[Any] = _message_class("PublicSpotKlineV3Api")
+
+
+def parse_wrapper(frame: bytes) -> Any:
+    """Parse one binary frame into a ``PushDataV3ApiWrapper``; raises protobuf's ``DecodeError``."""
+    wrapper = PushDataV3ApiWrapper()
+    wrapper.ParseFromString(frame)
+    return wrapper
+
+
+def encode_book_ticker(
+    channel: str,
+    symbol: str,
+    send_time_ms: int,
+    bid_price: str,
+    bid_quantity: str,
+    ask_price: str,
+    ask_quantity: str,
+    *,
+    version: str = "",
+    last_order_create_time_ms: int = 0,
+    aggregated: bool = True,
+) -> bytes:
+    """One book-ticker frame as MEXC sends it: body 315 (``aggregated``) or 305 (plain).
+
+    ``channel`` is the full subscription name, e.g.
+    ``spot@public.aggre.bookTicker.v3.api.pb@100ms@BTCUSDT``; prices and quantities are decimal
+    strings, times integer milliseconds. ``version``/``last_order_create_time_ms`` exist only on
+    the aggregated body (2026-06 fields).
+    """
+    wrapper = PushDataV3ApiWrapper(channel=channel, symbol=symbol, sendTime=send_time_ms)
+    if aggregated:
+        body = wrapper.publicAggreBookTicker
+        body.version = version
+        body.lastOrderCreateTime = last_order_create_time_ms
+    else:
+        body = wrapper.publicBookTicker
+    body.SetInParent()  # mark the oneof even if every field is at its default
+    body.bidPrice = bid_price
+    body.bidQuantity = bid_quantity
+    body.askPrice = ask_price
+    body.askQuantity = ask_quantity
+    return bytes(wrapper.SerializeToString())
+
+
+def encode_deals(
+    channel: str,
+    symbol: str,
+    send_time_ms: int,
+    deals: Sequence[tuple[str, str, int, int, str]],
+    *,
+    event_type: str = "",
+) -> bytes:
+    """One aggregated-deals frame (body 314).
+
+    ``deals`` holds ``(price, quantity, trade_type, time_ms, trade_id)`` per trade, with
+    ``trade_type`` 1 = taker bought, 2 = taker sold; pass ``trade_id=""`` to omit it (pre-2026-06
+    frames had none). ``event_type`` is the channel without the symbol, e.g.
+    ``spot@public.aggre.deals.v3.api.pb@100ms``.
+    """
+    wrapper = PushDataV3ApiWrapper(channel=channel, symbol=symbol, sendTime=send_time_ms)
+    body = wrapper.publicAggreDeals
+    body.SetInParent()
+    for price, quantity, trade_type, time_ms, trade_id in deals:
+        body.deals.add(
+            price=price, quantity=quantity, tradeType=trade_type, time=time_ms, tradeId=trade_id
+        )
+    body.eventType = event_type
+    return bytes(wrapper.SerializeToString())
