@@ -1,0 +1,126 @@
+"""Decode each rotated Parquet recording once and keep the normalized tables next to it.
+
+Layout: ``<day>/.ticktape-cache/<file name>.{quotes,trades,issues}.parquet``. Each cache file
+carries, in its Parquet key-value metadata, the key it was built from: the raw file's size and
+mtime (ns), the cache format version and the decoder fingerprint
+(:func:`~ticktape.analysis.normalize.decoder_fingerprint`). A cache file is used only if all three
+kinds exist and carry exactly the current key; otherwise the raw file is decoded again. So editing,
+replacing or re-rotating a raw file, or changing a decoder, rebuilds its cache on the next query.
+
+Cache files are written under a unique temporary name and renamed into place (atomic on POSIX),
+so two ``analyze`` processes never see half a cache file. Live ``.arrow`` segments are never
+cached: they still grow, and are decoded on every ``connect``. If the cache folder cannot be
+written (read-only data), the decoded tables are kept in memory for this session instead.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from ticktape.analysis.errors import SourceError
+from ticktape.analysis.normalize import (
+    RAW_COLUMNS_FOR_DECODE,
+    TABLE_SCHEMAS,
+    DecoderFactory,
+    Normalized,
+    normalize,
+)
+from ticktape.analysis.sources import RecordingFile
+
+CACHE_DIR_NAME: Final = ".ticktape-cache"
+CACHE_FORMAT: Final = "1"
+TABLES: Final = tuple(TABLE_SCHEMAS)  # ("quotes", "trades", "issues")
+
+META_FORMAT: Final = b"ticktape.cache.format"
+META_SOURCE_SIZE: Final = b"ticktape.cache.source_size"
+META_SOURCE_MTIME: Final = b"ticktape.cache.source_mtime_ns"
+META_DECODER: Final = b"ticktape.cache.decoder"
+
+
+@dataclass(frozen=True, slots=True)
+class CachedFile:
+    """Where the normalized tables of one raw file are: on disk (``paths``) or in memory."""
+
+    source: RecordingFile
+    paths: dict[str, Path] | None  # table name -> cache Parquet file
+    tables: Normalized | None  # when the cache could not be written
+    built: bool  # decoded during this call (False: reused)
+
+
+def cache_paths(source: Path, cache_dir: Path | None = None) -> dict[str, Path]:
+    """The cache file of each normalized table for the raw file ``source``."""
+    folder = cache_dir if cache_dir is not None else source.parent / CACHE_DIR_NAME
+    return {name: folder / f"{source.name}.{name}.parquet" for name in TABLES}
+
+
+def cache_key(source: RecordingFile, fingerprint: str) -> dict[bytes, bytes]:
+    return {
+        META_FORMAT: CACHE_FORMAT.encode(),
+        META_SOURCE_SIZE: str(source.size).encode(),
+        META_SOURCE_MTIME: str(source.mtime_ns).encode(),
+        META_DECODER: fingerprint.encode(),
+    }
+
+
+def _is_fresh(paths: dict[str, Path], key: dict[bytes, bytes]) -> bool:
+    for path in paths.values():
+        try:
+            meta = pq.read_schema(str(path)).metadata or {}
+        except (OSError, pa.ArrowException):
+            return False  # missing or damaged cache file: rebuild
+        if any(meta.get(k) != v for k, v in key.items()):
+            return False
+    return True
+
+
+def _read_raw(source: RecordingFile) -> pa.Table:
+    try:
+        return pq.read_table(str(source.path), columns=list(RAW_COLUMNS_FOR_DECODE))
+    except Exception as exc:  # damaged pages only show up when the data is read
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise SourceError(f"{source.path}: cannot read recording ({first})") from exc
+
+
+def _write_atomic(table: pa.Table, path: Path, key: dict[bytes, bytes]) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    table = table.replace_schema_metadata(key)
+    try:
+        pq.write_table(table, str(tmp), compression="zstd")
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def ensure_cached(
+    source: RecordingFile,
+    fingerprint: str,
+    factory: DecoderFactory | None = None,
+    cache_dir: Path | None = None,
+) -> CachedFile:
+    """Reuse or (re)build the normalized cache of one rotated Parquet recording."""
+    paths = cache_paths(source.path, cache_dir)
+    key = cache_key(source, fingerprint)
+    if _is_fresh(paths, key):
+        return CachedFile(source, paths, None, built=False)
+    normalized = normalize(_read_raw(source), factory)
+    try:
+        next(iter(paths.values())).parent.mkdir(parents=True, exist_ok=True)
+        # Write "quotes" last: freshness needs all three, and a crash leaves at worst a rebuild.
+        for name in reversed(TABLES):
+            _write_atomic(normalized.table(name), paths[name], key)
+    except OSError as exc:
+        warnings.warn(
+            f"cannot write decode cache for {source.path} ({exc}); keeping it in memory",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+        return CachedFile(source, None, normalized, built=True)
+    return CachedFile(source, paths, None, built=True)
