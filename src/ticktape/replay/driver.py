@@ -1,0 +1,406 @@
+"""The replay driver: ordered rows in, normalized events out, strategies fed, everything counted.
+
+Per row (windows come from :mod:`ticktape.replay.merge`, already in the total order):
+
+* ``data`` -> the exchange's decoder (one per exchange per replay, created on first use);
+  REST rows (``req_ns`` set) get ``req_ns`` copied onto their ``Quote``/``Trade`` events;
+* ``open`` -> :class:`Connected` (url = payload), ``close`` -> :class:`Disconnected` (reason);
+* ``sent``, ``clock``, ``error`` and unknown kinds -> skipped (counted);
+* a ``seq`` that is not the previous ``seq`` of its ``conn_id`` plus one -> a :class:`Gap` event
+  just before that row's own events.
+
+Decode errors are events like any other: counted per exchange and stream, never fatal. A decoder
+that raises despite its contract, or an exchange without a decoder, yields DecodeError events too.
+
+Speed: the work per row that Python must do is one tuple lookup and the decoder call. Everything
+else is per window and vectorized: dictionary indices of ``kind``/``exchange``/``stream`` are
+fused into one route code (numpy), seq gaps are found with a numpy sort per window, columns are
+turned into Python lists once per window, and strategies take the window's events in one
+``on_events`` call. Paced replays (``speed`` set) go row by row instead, so strategies see each
+event at its due time.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final, Protocol
+
+import msgspec
+import numpy as np
+import pyarrow as pa
+
+from ticktape import schema
+from ticktape.exchanges.base import Decoder
+from ticktape.exchanges.events import (
+    Connected,
+    DecodeError,
+    Disconnected,
+    Event,
+    Gap,
+    Quote,
+    Trade,
+)
+from ticktape.replay.digest import EventDigest
+from ticktape.replay.pacing import Pacer
+
+DecoderFactory = Callable[[str], Decoder]
+Progress = Callable[[int, int], None]  # (rows done, rows in total)
+
+_DATA: Final = 0
+_OPEN: Final = 1
+_CLOSE: Final = 2
+_SKIP: Final = 3
+_ACTIONS: Final = {schema.KIND_DATA: _DATA, schema.KIND_OPEN: _OPEN, schema.KIND_CLOSE: _CLOSE}
+
+
+class Strategy(Protocol):
+    """What the driver needs from a strategy (see ``ticktape.strategies.base``)."""
+
+    def on_event(self, event: Event) -> list[Any]: ...
+    def finish(self, end_ns: int) -> list[Any]: ...
+    def results(self) -> dict[str, pa.Table]: ...
+    def summary(self) -> str: ...
+
+
+def default_decoder_factory(exchange: str) -> Decoder:
+    """The exchanges registry's decoder for ``exchange`` (imported late: optional at import)."""
+    from ticktape.exchanges import registry
+
+    return registry.new_decoder(exchange)  # type: ignore[no-any-return]
+
+
+@dataclass
+class ReplayCounts:
+    """What a replay saw. Plain data (picklable, JSON-able) so parallel days can be summed."""
+
+    rows: int = 0
+    rows_by_kind: dict[str, int] = field(default_factory=dict)
+    events_by_type: dict[str, int] = field(default_factory=dict)
+    decode_errors: dict[str, dict[str, int]] = field(default_factory=dict)  # exchange->stream->n
+    gaps: int = 0
+    signals: dict[str, int] = field(default_factory=dict)  # strategy -> signals emitted
+    first_recv_ns: int | None = None
+    last_recv_ns: int | None = None
+
+    @property
+    def events(self) -> int:
+        return sum(self.events_by_type.values())
+
+    @property
+    def decode_error_total(self) -> int:
+        return sum(sum(by_stream.values()) for by_stream in self.decode_errors.values())
+
+    def add(self, other: ReplayCounts) -> None:
+        """Fold ``other`` (a later part of the data) into these counts."""
+        self.rows += other.rows
+        _add_into(self.rows_by_kind, other.rows_by_kind)
+        _add_into(self.events_by_type, other.events_by_type)
+        for exchange, by_stream in other.decode_errors.items():
+            _add_into(self.decode_errors.setdefault(exchange, {}), by_stream)
+        self.gaps += other.gaps
+        _add_into(self.signals, other.signals)
+        firsts = [t for t in (self.first_recv_ns, other.first_recv_ns) if t is not None]
+        lasts = [t for t in (self.last_recv_ns, other.last_recv_ns) if t is not None]
+        self.first_recv_ns = min(firsts, default=None)
+        self.last_recv_ns = max(lasts, default=None)
+
+
+def _add_into(total: dict[str, int], more: Mapping[str, int]) -> None:
+    for key, value in more.items():
+        total[key] = total.get(key, 0) + value
+
+
+class Driver:
+    """Turns ordered row windows into events, feeds strategies, keeps counts and the digest.
+
+    ``strategies`` maps a name to a strategy object; the driver owns calling ``on_event(s)`` and
+    ``finish``. Call :meth:`feed` with each window in order, then :meth:`finish` once.
+    """
+
+    def __init__(
+        self,
+        strategies: Mapping[str, Strategy] | None = None,
+        *,
+        decoder_factory: DecoderFactory = default_decoder_factory,
+        pacer: Pacer | None = None,
+        progress: Progress | None = None,
+        total_rows: int = 0,
+    ) -> None:
+        self.strategies = dict(strategies or {})
+        self.counts = ReplayCounts(signals={name: 0 for name in self.strategies})
+        self.digest = EventDigest()
+        self._decoder_factory = decoder_factory
+        self._decoders: dict[str, Decoder] = {}
+        self._pacer = pacer
+        self._progress = progress
+        self._total_rows = total_rows
+        self._last_seq: dict[int, int] = {}
+        self._finished = False
+
+    # ---------------------------------------------------------------------------------- feed
+    def feed(self, window: pa.Table) -> list[Event]:
+        """Process one window (rows in merge order, after every earlier window); return events."""
+        rows = window.num_rows
+        if rows == 0:
+            return []
+        kind = _dictionary(window, "kind")
+        exchange = _dictionary(window, "exchange")
+        stream = _dictionary(window, "stream")
+        kind_values = kind.dictionary.to_pylist()
+        exchange_values = exchange.dictionary.to_pylist()
+        stream_values = stream.dictionary.to_pylist()
+        n_exchange, n_stream = len(exchange_values), len(stream_values)
+        kind_idx = kind.indices.to_numpy().astype(np.int64)
+        codes_np = (kind_idx * n_exchange + exchange.indices.to_numpy()) * n_stream
+        codes_np += stream.indices.to_numpy()
+        routes: dict[int, tuple[int, str, str, Decoder | None]] = {}
+        for code in np.unique(codes_np).tolist():
+            rest, stream_i = divmod(code, n_stream)
+            kind_i, exchange_i = divmod(rest, n_exchange)
+            action = _ACTIONS.get(kind_values[kind_i], _SKIP)
+            name = exchange_values[exchange_i]
+            decoder = self._decoder(name) if action == _DATA else None
+            routes[code] = (action, name, stream_values[stream_i], decoder)
+        by_kind = np.bincount(kind_idx, minlength=len(kind_values)).tolist()
+        _add_into(self.counts.rows_by_kind, dict(zip(kind_values, by_kind, strict=True)))
+
+        recv_np = window.column("recv_ns").to_numpy()
+        conn_np = window.column("conn_id").to_numpy()
+        seq_np = window.column("seq").to_numpy()
+        gaps = self._find_gaps(conn_np, seq_np)
+        codes = codes_np.tolist()
+        recv = recv_np.tolist()
+        conns = conn_np.tolist()
+        seqs = seq_np.tolist()
+        payloads = window.column("payload").to_pylist()
+        req_column = window.column("req_ns")
+        reqs = req_column.to_pylist() if req_column.null_count < rows else None
+
+        if self._pacer is not None:
+            events = self._run_paced(routes, codes, recv, conns, seqs, payloads, reqs, gaps)
+        else:
+            events = []
+            start = 0
+            for gap_row, detail in gaps:
+                if gap_row > start:
+                    cut = slice(start, gap_row)
+                    _decode_rows(
+                        events, routes, codes[cut], recv[cut], conns[cut], seqs[cut],
+                        payloads[cut], None if reqs is None else reqs[cut],
+                    )  # fmt: skip
+                _, name, stream_name, _ = routes[codes[gap_row]]
+                events.append(
+                    Gap(name, recv[gap_row], conns[gap_row], seqs[gap_row], stream_name, detail)
+                )
+                start = gap_row
+            if start == 0:
+                _decode_rows(events, routes, codes, recv, conns, seqs, payloads, reqs)
+            else:
+                cut = slice(start, rows)
+                _decode_rows(
+                    events, routes, codes[cut], recv[cut], conns[cut], seqs[cut],
+                    payloads[cut], None if reqs is None else reqs[cut],
+                )  # fmt: skip
+            for name, strategy in self.strategies.items():
+                self.counts.signals[name] += len(_on_events(strategy, events))
+
+        self._count(events, rows, int(recv_np[0]), int(recv_np[-1]), len(gaps))
+        self.digest.update(events)
+        if self._progress is not None:
+            self._progress(self.counts.rows, self._total_rows)
+        return events
+
+    def finish(self) -> ReplayCounts:
+        """Tell strategies the data ended (at the last ``recv_ns``); return the final counts."""
+        if not self._finished:
+            self._finished = True
+            end_ns = self.counts.last_recv_ns or 0
+            for name, strategy in self.strategies.items():
+                self.counts.signals[name] += len(strategy.finish(end_ns) or ())
+        return self.counts
+
+    # ------------------------------------------------------------------------------- helpers
+    def _decoder(self, exchange: str) -> Decoder:
+        decoder = self._decoders.get(exchange)
+        if decoder is None:
+            try:
+                decoder = self._decoder_factory(exchange)
+            except Exception as exc:  # unknown exchange: every row becomes a DecodeError
+                decoder = _failing_decoder(exchange, f"no decoder for exchange {exchange!r}: {exc}")
+            self._decoders[exchange] = decoder
+        return decoder
+
+    def _find_gaps(self, conn: np.ndarray, seq: np.ndarray) -> list[tuple[int, str]]:
+        """``(row, detail)`` for every row whose seq does not follow its connection's previous."""
+        order = np.argsort(conn, kind="stable")
+        conn_sorted = conn[order]
+        seq_sorted = seq[order]
+        first = np.ones(len(conn), dtype=bool)
+        first[1:] = conn_sorted[1:] != conn_sorted[:-1]
+        expected = np.empty_like(seq_sorted)
+        expected[1:] = seq_sorted[:-1] + 1
+        broken = ~first & (seq_sorted != expected)
+        gaps: list[tuple[int, str]] = []
+        for pos in np.flatnonzero(broken).tolist():
+            detail = _gap_detail(int(seq_sorted[pos - 1]), int(seq_sorted[pos]))
+            gaps.append((int(order[pos]), detail))
+        last_seq = self._last_seq
+        heads = np.flatnonzero(first).tolist()
+        for pos in heads:
+            conn_id = int(conn_sorted[pos])
+            previous = last_seq.get(conn_id)
+            current = int(seq_sorted[pos])
+            if previous is not None and current != previous + 1:
+                gaps.append((int(order[pos]), _gap_detail(previous, current)))
+        tails = [*(p - 1 for p in heads[1:]), len(conn) - 1]
+        for pos in tails:
+            last_seq[int(conn_sorted[pos])] = int(seq_sorted[pos])
+        gaps.sort()
+        return gaps
+
+    def _run_paced(
+        self,
+        routes: Mapping[int, tuple[int, str, str, Decoder | None]],
+        codes: list[int],
+        recv: list[int],
+        conns: list[int],
+        seqs: list[int],
+        payloads: list[bytes],
+        reqs: list[int | None] | None,
+        gaps: list[tuple[int, str]],
+    ) -> list[Event]:
+        """Row by row: wait until each row is due, then decode it and feed every strategy."""
+        assert self._pacer is not None
+        gap_at = dict(gaps)
+        events: list[Event] = []
+        strategies = list(self.strategies.items())
+        for row, code in enumerate(codes):
+            self._pacer.wait_until(recv[row])
+            produced: list[Event] = []
+            detail = gap_at.get(row)
+            if detail is not None:
+                _, name, stream_name, _ = routes[code]
+                produced.append(Gap(name, recv[row], conns[row], seqs[row], stream_name, detail))
+            _decode_rows(
+                produced, routes, [code], [recv[row]], [conns[row]], [seqs[row]], [payloads[row]],
+                None if reqs is None else [reqs[row]],
+            )  # fmt: skip
+            for event in produced:
+                for name, strategy in strategies:
+                    self.counts.signals[name] += len(strategy.on_event(event) or ())
+            events += produced
+        return events
+
+    def _count(self, events: list[Event], rows: int, first: int, last: int, gaps: int) -> None:
+        counts = self.counts
+        counts.rows += rows
+        counts.gaps += gaps
+        if counts.first_recv_ns is None:
+            counts.first_recv_ns = first
+        counts.last_recv_ns = last
+        by_type = Counter(map(type, events))
+        _add_into(counts.events_by_type, {t.__name__: n for t, n in by_type.items()})
+        if by_type.get(DecodeError):
+            for event in events:
+                if type(event) is DecodeError:
+                    by_stream = counts.decode_errors.setdefault(event.exchange, {})
+                    by_stream[event.stream] = by_stream.get(event.stream, 0) + 1
+
+
+def _decode_rows(
+    events: list[Event],
+    routes: Mapping[int, tuple[int, str, str, Decoder | None]],
+    codes: list[int],
+    recv: list[int],
+    conns: list[int],
+    seqs: list[int],
+    payloads: list[bytes],
+    reqs: list[int | None] | None,
+) -> None:
+    """The hot loop: append the events of these rows (all in order) to ``events``."""
+    if reqs is not None:
+        _decode_rest_rows(events, routes, codes, recv, conns, seqs, payloads, reqs)
+        return
+    extend = events.extend
+    append = events.append
+    rows = zip(codes, recv, conns, seqs, payloads, strict=True)
+    for code, recv_ns, conn_id, seq, payload in rows:
+        action, exchange, stream, decode = routes[code]
+        if action == _DATA:
+            try:
+                extend(decode(payload, recv_ns, conn_id, seq, stream))  # type: ignore[misc]
+            except Exception as exc:  # a decoder broke its never-raise contract
+                append(_decoder_raised(exchange, recv_ns, conn_id, seq, stream, exc))
+        elif action == _OPEN:
+            append(Connected(exchange, recv_ns, conn_id, seq, stream, _text(payload)))
+        elif action == _CLOSE:
+            append(Disconnected(exchange, recv_ns, conn_id, seq, stream, _text(payload)))
+
+
+def _decode_rest_rows(
+    events: list[Event],
+    routes: Mapping[int, tuple[int, str, str, Decoder | None]],
+    codes: list[int],
+    recv: list[int],
+    conns: list[int],
+    seqs: list[int],
+    payloads: list[bytes],
+    reqs: list[int | None],
+) -> None:
+    """Like the hot loop, for windows holding REST rows: stamp ``req_ns`` on market events."""
+    for code, recv_ns, conn_id, seq, payload, req_ns in zip(
+        codes, recv, conns, seqs, payloads, reqs, strict=True
+    ):
+        before = len(events)
+        _decode_rows(events, routes, [code], [recv_ns], [conn_id], [seq], [payload], None)
+        if req_ns is not None:
+            for i in range(before, len(events)):
+                event = events[i]
+                if type(event) is Quote or type(event) is Trade:
+                    events[i] = msgspec.structs.replace(event, req_ns=req_ns)
+
+
+def _on_events(strategy: Strategy, events: list[Event]) -> list[Any]:
+    batch = getattr(strategy, "on_events", None)
+    if batch is not None:
+        return batch(events) or []
+    signals: list[Any] = []
+    on_event = strategy.on_event
+    for event in events:
+        found = on_event(event)
+        if found:
+            signals += found
+    return signals
+
+
+def _dictionary(window: pa.Table, name: str) -> pa.DictionaryArray:
+    column = window.column(name)
+    array = column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
+    if not isinstance(array, pa.DictionaryArray):
+        array = array.dictionary_encode()
+    return array
+
+
+def _text(payload: bytes) -> str:
+    return payload.decode("utf-8", "replace")
+
+
+def _gap_detail(previous: int, current: int) -> str:
+    if current > previous + 1:
+        return f"seq jumped from {previous} to {current}: {current - previous - 1} rows missing"
+    return f"seq went from {previous} back to {current}: duplicated or reordered rows"
+
+
+def _decoder_raised(
+    exchange: str, recv_ns: int, conn_id: int, seq: int, stream: str, exc: Exception
+) -> DecodeError:
+    return DecodeError(exchange, recv_ns, conn_id, seq, stream, f"decoder raised {exc!r}")
+
+
+def _failing_decoder(exchange: str, message: str) -> Decoder:
+    def decode(payload: bytes, recv_ns: int, conn_id: int, seq: int, stream: str) -> list[Event]:
+        return [DecodeError(exchange, recv_ns, conn_id, seq, stream, message)]
+
+    return decode
