@@ -139,7 +139,7 @@ def _file_descriptor() -> descriptor_pb2.FileDescriptorProto:
                 name=field_name,
                 number=number,
                 label=_REPEATED if repeated else _OPTIONAL,
-                type=field_type,  # type: ignore[arg-type]
+                type=field_type,
             )
             if type_name:
                 field.type_name = f".{PACKAGE}.{type_name}"
