@@ -1,0 +1,94 @@
+"""``record``: capture raw market data until stopped (or for ``--duration``).
+
+Exit codes: 0 after a clean stop (Ctrl-C, SIGTERM, end of ``--duration``: connections closed with
+``close`` rows, last flush written, segments converted to Parquet); 2 for a configuration error
+(one line on stderr, never a traceback); 1 if recording failed (e.g. the disk writer).
+
+Signals: the first SIGINT/SIGTERM stops reading and starts the orderly shutdown; further ones
+only print that the flush is still running, so a second Ctrl-C cannot lose data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+from collections.abc import Coroutine, Sequence
+from typing import Any
+
+from ticktape.recorder.config import ConfigError, RecordConfig, load_config
+from ticktape.recorder.session import Recorder, RecorderError
+from ticktape.recorder.status import show_status
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``record`` command; returns the exit code."""
+    try:
+        cfg = load_config(argv)
+    except ConfigError as exc:
+        print(f"record: error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        return _run(record(cfg))
+    except RecorderError as exc:
+        print(f"record: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:  # a signal before the handlers were installed
+        print("record: interrupted before recording started", file=sys.stderr)
+        return 130
+
+
+def _run(coro: Coroutine[Any, Any, int]) -> int:
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(coro)
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        return runner.run(coro)
+
+
+async def record(cfg: RecordConfig, recorder: Recorder | None = None) -> int:
+    """Run one recording with signal handling and the status view; return the exit code."""
+    recorder = recorder or Recorder(cfg)
+    stop = asyncio.Event()
+    status_stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    signals_seen = 0
+
+    def on_signal(name: str) -> None:
+        nonlocal signals_seen
+        signals_seen += 1
+        if signals_seen == 1:
+            print(f"\nrecord: {name}: closing connections and flushing...", file=sys.stderr)
+            stop.set()
+        else:
+            print(f"record: {name}: still flushing, please wait", file=sys.stderr)
+
+    installed = []
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, on_signal, sig.name)
+            installed.append(sig)
+        except (NotImplementedError, RuntimeError):  # not the main thread / platform
+            pass
+    status = None
+    if not cfg.quiet:
+        status = asyncio.create_task(
+            show_status(recorder, status_stop, plain_interval_s=cfg.status_interval_s)
+        )
+    try:
+        await recorder.run(stop)
+    finally:
+        status_stop.set()
+        if status is not None:
+            await asyncio.gather(status, return_exceptions=True)
+        for sig in installed:
+            loop.remove_signal_handler(sig)
+    if not cfg.quiet:
+        files = sum(int(getattr(r.writer, "files_written", 0)) for r in recorder.exchanges.values())
+        print(f"record: done, {files} file(s) written under {cfg.out}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
