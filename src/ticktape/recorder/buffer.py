@@ -78,7 +78,11 @@ class RowBuffer:
         binary: bool,
         payload: bytes,
     ) -> None:
-        """Add one row (see ARCHITECTURE.md for the columns). ``payload`` is kept, not copied."""
+        """Add one row (see ARCHITECTURE.md for the columns). ``payload`` is kept, not copied.
+
+        ``payload`` is ``bytes`` (a ``str`` is stored as its UTF-8 bytes, which for a WebSocket
+        text frame are the bytes received).
+        """
         self._recv_ns.append(recv_ns)
         self._stream.append(stream)
         self._conn_id.append(conn_id)

@@ -129,10 +129,13 @@ def staged_output(fs: pafs.FileSystem, final_path: str) -> Iterator[pa.NativeFil
         with open_output(fs, tmp) as out:
             yield out
     except BaseException:
-        with contextlib.suppress(OSError):
-            fs.delete_file(tmp)
+        _discard(fs, tmp)
         raise
-    publish(fs, tmp, final_path)
+    try:
+        publish(fs, tmp, final_path)
+    except BaseException:
+        _discard(fs, tmp)
+        raise
 
 
 def publish(fs: pafs.FileSystem, tmp_path: str, final_path: str) -> None:
@@ -151,6 +154,11 @@ def publish(fs: pafs.FileSystem, tmp_path: str, final_path: str) -> None:
         raise StorageError(f"could not publish {final_path} (from {tmp_path}): {exc}") from exc
     if local:
         _fsync_path(os.path.dirname(final_path), directory=True)
+
+
+def _discard(fs: pafs.FileSystem, path: str) -> None:
+    with contextlib.suppress(OSError):
+        fs.delete_file(path)
 
 
 def _fsync_path(path: str, *, directory: bool = False) -> None:
