@@ -35,7 +35,6 @@ from ticktape.replay.driver import (
     Progress,
     ReplayCounts,
     Strategy,
-    default_decoder_factory,
 )
 from ticktape.replay.errors import BadOptionError, UnknownStrategyNameError
 from ticktape.replay.merge import DEFAULT_WINDOW_ROWS, merged_windows
@@ -101,7 +100,7 @@ class Tape:
             columns = [window.column(name).to_pylist() for name in Row._fields]
             yield from map(Row._make, zip(*columns, strict=True))
 
-    def events(self, decoder_factory: DecoderFactory = default_decoder_factory) -> Iterator[Event]:
+    def events(self, decoder_factory: DecoderFactory | None = None) -> Iterator[Event]:
         """Decoded events (with Connected/Disconnected/Gap/DecodeError), in replay order."""
         driver = Driver(decoder_factory=decoder_factory)
         for window in self.windows():
@@ -116,7 +115,7 @@ class Tape:
         clock: Clock | None = None,
         sleeper: Sleeper | None = None,
         progress: Progress | None = None,
-        decoder_factory: DecoderFactory = default_decoder_factory,
+        decoder_factory: DecoderFactory | None = None,
     ) -> ReplayResult:
         """Replay through ``strategies`` (names for the registry, or ``(name, object)`` pairs).
 
@@ -185,6 +184,10 @@ def build_strategies(
                 raise UnknownStrategyNameError(str(exc)) from None
             except StrategyConfigError as exc:
                 raise BadOptionError(str(exc)) from None
+            except ImportError as exc:  # registered, but its module is missing or broken
+                raise UnknownStrategyNameError(
+                    f"strategy {name!r} is not available in this installation ({exc})"
+                ) from None
         if name in named:
             raise BadOptionError(f"strategy {name!r} given twice")
         named[name] = strategy

@@ -116,14 +116,15 @@ class Driver:
     """Turns ordered row windows into events, feeds strategies, keeps counts and the digest.
 
     ``strategies`` maps a name to a strategy object; the driver owns calling ``on_event(s)`` and
-    ``finish``. Call :meth:`feed` with each window in order, then :meth:`finish` once.
+    ``finish``. ``decoder_factory`` (default: the exchanges registry) is asked once per exchange.
+    Call :meth:`feed` with each window in order, then :meth:`finish` once.
     """
 
     def __init__(
         self,
         strategies: Mapping[str, Strategy] | None = None,
         *,
-        decoder_factory: DecoderFactory = default_decoder_factory,
+        decoder_factory: DecoderFactory | None = None,
         pacer: Pacer | None = None,
         progress: Progress | None = None,
         total_rows: int = 0,
@@ -131,7 +132,7 @@ class Driver:
         self.strategies = dict(strategies or {})
         self.counts = ReplayCounts(signals={name: 0 for name in self.strategies})
         self.digest = EventDigest()
-        self._decoder_factory = decoder_factory
+        self._decoder_factory = decoder_factory or default_decoder_factory
         self._decoders: dict[str, Decoder] = {}
         self._pacer = pacer
         self._progress = progress
