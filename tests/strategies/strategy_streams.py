@@ -64,3 +64,39 @@ def market_stream(n: int, seed: int = 7, dislocation_rate: float = 0.002) -> lis
                   rng.choice((0.5, 1.0, 2.0)))
         )  # fmt: skip
     return events[:n]
+
+
+S = 1_000_000_000  # ns per second
+MS = 1_000_000  # ns per millisecond
+
+
+def quote(
+    exchange: str,
+    t_ns: int,
+    bid: float,
+    ask: float,
+    bid_size: float = 1.0,
+    ask_size: float = 1.0,
+    *,
+    symbol: str = "BTC-USDT",
+    conn_id: int = 1,
+    seq: int = 0,
+    exch_ns: int | None = None,
+    req_ns: int | None = None,
+) -> Quote:
+    """A Quote with test-friendly defaults; times are absolute ns (use ``START_NS + k * S``)."""
+    return Quote(exchange, symbol, t_ns, exch_ns, conn_id, seq, bid, bid_size, ask, ask_size,
+                 req_ns)  # fmt: skip
+
+
+def trade(
+    exchange: str,
+    t_ns: int,
+    *,
+    symbol: str = "BTC-USDT",
+    conn_id: int = 1,
+    seq: int = 0,
+    exch_ns: int | None = None,
+    req_ns: int | None = None,
+) -> Trade:
+    return Trade(exchange, symbol, t_ns, exch_ns, conn_id, seq, 100.0, 0.1, "buy", str(seq), req_ns)
