@@ -325,7 +325,11 @@ def _read_toml(path: Path) -> dict[str, Any]:
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read ({exc.strerror})") from None
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+        message = str(exc)
+        if "at end of document" in message:  # say which line that is
+            lines = path.read_bytes().count(b"\n") + 1
+            message = message.replace("at end of document", f"at end of document, line {lines}")
+        raise ConfigError(f"{path}: invalid TOML: {message}") from None
     _check_keys(doc, _TOP_KEYS, str(path))
     return doc
 
