@@ -13,10 +13,11 @@ Buckets, with ``P = precision_bits`` (default 7) and ``S = 2**P``:
 
 Negative values (clock skew makes ``recv_ns - exch_ns`` negative) use a mirrored set of buckets.
 A percentile is the *nearest-rank* value (the ``ceil(q/100 * n)``-th smallest sample) reported as
-the middle of its bucket, clamped to the exact min and max. **Documented error:** the result is
-within ``|exact| * 2**-(P+1)`` of the exact nearest-rank percentile (0.39 % for ``P=7``; exact for
-``|v| < 2**P``). ``min``, ``max``, ``count`` and ``total`` are exact. Memory: at most
-``(64 - P) * 2**P`` counters per sign (7296 for ``P=7``), allocated on first use.
+the middle of its bucket, clamped to the exact min and max (ranks 1 and n are exact).
+**Documented error:** the result is within ``|exact| * 2**-(P+1)`` of the exact nearest-rank
+percentile (0.39 % for ``P=7``; exact for ``|v| < 2**P``). ``min``, ``max``, ``count`` and
+``total`` are exact. Memory: at most ``(64 - P) * 2**P`` counters per sign (7296 for ``P=7``),
+allocated on first use.
 """
 
 from __future__ import annotations
@@ -127,6 +128,10 @@ class Histogram:
         # rank = ceil(q/100 * n) computed in integers (q has at most 4 decimals here)
         scaled = round(q * 10_000)
         rank = max(1, -(-scaled * self.count // 1_000_000))
+        if rank == self.count:
+            return self.max  # the largest sample is known exactly
+        if rank == 1:
+            return self.min
         seen = 0
         p = self.precision_bits
         if self._neg is not None:
@@ -140,6 +145,11 @@ class Histogram:
             if seen >= rank:
                 return self._clamp(bucket_middle(index, p))
         return self.max  # unreachable: counts add up to self.count
+
+    @property
+    def allocated_counters(self) -> int:
+        """Bucket counters in memory (flat: at most two sides of ``(64 - P) * 2**P``)."""
+        return sum(len(c) for c in (self._pos, self._neg) if c is not None)
 
     def percentiles(self, qs: tuple[float, ...] = PERCENTILES) -> list[int | None]:
         return [self.percentile(q) for q in qs]
