@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -139,7 +140,7 @@ def test_truncated_tail_keeps_every_complete_batch(tmp_path: Path, cut: int) -> 
 @pytest.mark.parametrize(
     "garbage",
     [
-        os.urandom(5000),
+        random.Random(1).randbytes(5000),
         b"\xff\xff\xff\xff" + (400).to_bytes(4, "little") + os.urandom(400),
         b"\xff\xff\xff\xff" + (10**9).to_bytes(4, "little"),
         b"\x00" * 4096,
@@ -193,7 +194,7 @@ def test_segment_next_to_its_published_parquet(tmp_path: Path) -> None:
 def test_unconvertible_files_are_kept_and_named(tmp_path: Path) -> None:
     good = segment_with(tmp_path, [batch_of(0, 10)])
     junk = tmp_path / DAY / "20260302T000005.000000Z-binance-0000.arrow"
-    junk.write_bytes(os.urandom(3000))
+    junk.write_bytes(random.Random(2).randbytes(3000))
     foreign = tmp_path / DAY / "20260302T000006.000000Z-binance-0000.arrow"
     with (
         pa.OSFile(str(foreign), "wb") as sink,
