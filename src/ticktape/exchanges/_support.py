@@ -66,22 +66,57 @@ class SymbolMemo:
     """Memoized ``native -> canonical`` symbol spelling (the replay sees few distinct symbols).
 
     ``to_canonical`` is the exchange's own mapping; failures are not cached and raise
-    :class:`~ticktape.symbols.SymbolError`.
+    :class:`~ticktape.symbols.SymbolError`. Hot paths may read ``memo.cache.get(native) or
+    memo(native)`` to skip a Python-level call.
     """
 
-    __slots__ = ("_cache", "_to_canonical")
+    __slots__ = ("_to_canonical", "cache")
 
     def __init__(self, to_canonical: Callable[[str], str] = canonical) -> None:
-        self._cache: dict[str, str] = {}
+        self.cache: dict[str, str] = {}
         self._to_canonical = to_canonical
 
     def __call__(self, native: str) -> str:
-        found = self._cache.get(native)
+        found = self.cache.get(native)
         if found is None:
             found = self._to_canonical(native)
-            if len(self._cache) < 100_000:  # bounded even on hostile input
-                self._cache[native] = found
+            if len(self.cache) < 100_000:  # bounded even on hostile input
+                self.cache[native] = found
         return found
+
+
+NO_HINT: Final = (0, "")
+
+
+class StreamHints:
+    """What a stored row's ``stream`` name promises: ``(kind, canonical symbol)``, learned once.
+
+    The recorder stores ``route(payload)`` as a data row's stream, so in a replay the stream name
+    already says which channel and symbol a frame is. A decoder uses the hint to pick its typed
+    decoder without scanning the payload, then *verifies* it (the channel name inside the frame
+    must equal ``stream``) and falls back to reading the payload alone when it does not hold. So a
+    missing or wrong hint costs time, never correctness. Kind 0 means "no hint".
+
+    Use ``hints.table.get(stream) or hints.learn(stream)`` (the dict lookup is the hot path).
+    """
+
+    __slots__ = ("_classify", "table")
+
+    def __init__(self, classify: Callable[[str], tuple[int, str]]) -> None:
+        self.table: dict[str, tuple[int, str]] = {}
+        self._classify = classify
+
+    def learn(self, stream: str) -> tuple[int, str]:
+        try:
+            hint = self._classify(stream)
+        except Exception:  # e.g. SymbolError: not a stream we can vouch for
+            hint = NO_HINT
+        if len(self.table) < 100_000:
+            self.table[stream] = hint
+        return hint
+
+
+JSON_ERRORS: Final = (msgspec.DecodeError, msgspec.ValidationError)
 
 
 def error_text(exc: BaseException) -> str:

@@ -27,7 +27,10 @@ from typing import Any
 import msgspec
 
 from ticktape.exchanges._support import (
+    JSON_ERRORS,
+    NO_HINT,
     NS_PER_MS,
+    StreamHints,
     SymbolMemo,
     UnrecognizedMessage,
     check_stream_count,
@@ -133,12 +136,15 @@ def route(payload: bytes) -> str | None:
 # ---- wire shapes ------------------------------------------------------------------------------
 
 
-class _BookTicker(msgspec.Struct):
-    s: str
+class _BookSides(msgspec.Struct):
     b: float
     B: float
     a: float
     A: float
+
+
+class _BookTicker(_BookSides):
+    s: str
 
 
 class _Trade(msgspec.Struct):
@@ -167,24 +173,41 @@ class _RestBookTicker(msgspec.Struct):
     askQty: float
 
 
-class _CombinedBookTicker(msgspec.Struct):
-    data: _BookTicker
+class _CombinedBookSides(msgspec.Struct):
+    stream: str
+    data: _BookSides
 
 
 class _CombinedTrade(msgspec.Struct):
+    stream: str
     data: _Trade
 
 
 class _CombinedAggTrade(msgspec.Struct):
+    stream: str
     data: _AggTrade
 
 
-_DECODE_COMBINED_BOOK_TICKER = typed_decoder(_CombinedBookTicker)
+_DECODE_COMBINED_BOOK = typed_decoder(_CombinedBookSides)
 _DECODE_COMBINED_TRADE = typed_decoder(_CombinedTrade)
 _DECODE_COMBINED_AGG_TRADE = typed_decoder(_CombinedAggTrade)
 _DECODE_BOOK_TICKER = typed_decoder(_BookTicker)
 
 _symbol = SymbolMemo(canonical)
+
+_OTHER, _BOOK, _TRADE, _AGG_TRADE = 0, 1, 2, 3
+_KIND_BY_SUFFIX = {"bookTicker": _BOOK, "trade": _TRADE, "aggTrade": _AGG_TRADE}
+
+
+def _classify(stream: str) -> tuple[int, str]:
+    """``"btcusdt@bookTicker"`` -> ``(_BOOK, "BTC-USDT")``."""
+    native, _, suffix = stream.partition("@")
+    kind = _KIND_BY_SUFFIX.get(suffix, _OTHER)
+    return (kind, canonical(native)) if kind != _OTHER else NO_HINT
+
+
+_HINTS = StreamHints(_classify)
+_HINT_TABLE = _HINTS.table
 
 
 # ---- decoding ---------------------------------------------------------------------------------
@@ -199,33 +222,45 @@ class BinanceDecoder:
         self, payload: bytes, recv_ns: int, conn_id: int, seq: int, stream: str
     ) -> list[Event]:
         """Events in ``payload``; ``[]`` for control frames and channels we do not normalize;
-        exactly one :class:`DecodeError` for anything unreadable. Never raises."""
+        exactly one :class:`DecodeError` for anything unreadable. Never raises.
+
+        Fast path: the row's ``stream`` (as :func:`route` names it) picks the typed decoder and
+        gives the symbol; the frame's own ``stream`` field must match, else the payload is read
+        without the hint (:class:`~ticktape.exchanges._support.StreamHints`).
+        """
         try:
-            if payload.startswith(_COMBINED):
-                end = payload.find(b'"', _COMBINED_LEN)
-                if payload.endswith(b"@bookTicker", _COMBINED_LEN, end):
-                    tick = _DECODE_COMBINED_BOOK_TICKER.decode(payload).data
-                    return [
-                        Quote(
-                            NAME, _symbol(tick.s), recv_ns, None, conn_id, seq,
-                            tick.b, tick.B, tick.a, tick.A,
-                        )
-                    ]  # fmt: skip
-                if payload.endswith(b"@trade", _COMBINED_LEN, end):
-                    trade = _DECODE_COMBINED_TRADE.decode(payload).data
-                    return [_trade(trade, recv_ns, conn_id, seq)]
-                if payload.endswith(b"@aggTrade", _COMBINED_LEN, end):
-                    agg = _DECODE_COMBINED_AGG_TRADE.decode(payload).data
-                    return [_agg_trade(agg, recv_ns, conn_id, seq)]
-            elif payload.startswith(b'{"u":'):
-                tick = _DECODE_BOOK_TICKER.decode(payload)
-                return [
-                    Quote(
-                        NAME, _symbol(tick.s), recv_ns, None, conn_id, seq,
-                        tick.b, tick.B, tick.a, tick.A,
-                    )
-                ]  # fmt: skip
-            return _decode_any(json_any.decode(payload), recv_ns, conn_id, seq, stream)
+            kind, symbol = _HINT_TABLE.get(stream) or _HINTS.learn(stream)
+            if kind == _BOOK:
+                try:
+                    book = _DECODE_COMBINED_BOOK.decode(payload)
+                except JSON_ERRORS:
+                    pass
+                else:
+                    if book.stream == stream:
+                        tick = book.data
+                        return [
+                            Quote(
+                                NAME, symbol, recv_ns, None, conn_id, seq,
+                                tick.b, tick.B, tick.a, tick.A,
+                            )
+                        ]  # fmt: skip
+            elif kind == _TRADE:
+                try:
+                    trade = _DECODE_COMBINED_TRADE.decode(payload)
+                except JSON_ERRORS:
+                    pass
+                else:
+                    if trade.stream == stream:
+                        return [_trade(trade.data, recv_ns, conn_id, seq)]
+            elif kind == _AGG_TRADE:
+                try:
+                    agg = _DECODE_COMBINED_AGG_TRADE.decode(payload)
+                except JSON_ERRORS:
+                    pass
+                else:
+                    if agg.stream == stream:
+                        return [_agg_trade(agg.data, recv_ns, conn_id, seq)]
+            return _decode_unhinted(payload, recv_ns, conn_id, seq, stream)
         except Exception as exc:  # decode never raises: anything unreadable is a DecodeError
             return [decode_error(NAME, recv_ns, conn_id, seq, stream, exc)]
 
@@ -233,6 +268,37 @@ class BinanceDecoder:
 
     def reset(self, conn_id: int | None = None) -> None:
         """Nothing to forget (interface parity with the stateful decoders)."""
+
+
+def _decode_unhinted(
+    payload: bytes, recv_ns: int, conn_id: int, seq: int, stream: str
+) -> list[Event]:
+    """Read the payload alone: the stream name in the frame, or the shape of a raw/REST body."""
+    if payload.startswith(_COMBINED):
+        end = payload.find(b'"', _COMBINED_LEN)
+        if payload.endswith(b"@bookTicker", _COMBINED_LEN, end):
+            msg = _DECODE_COMBINED_BOOK.decode(payload)
+            tick = msg.data
+            return [
+                Quote(
+                    NAME, _symbol(msg.stream.partition("@")[0]), recv_ns, None, conn_id, seq,
+                    tick.b, tick.B, tick.a, tick.A,
+                )
+            ]  # fmt: skip
+        if payload.endswith(b"@trade", _COMBINED_LEN, end):
+            return [_trade(_DECODE_COMBINED_TRADE.decode(payload).data, recv_ns, conn_id, seq)]
+        if payload.endswith(b"@aggTrade", _COMBINED_LEN, end):
+            agg = _DECODE_COMBINED_AGG_TRADE.decode(payload).data
+            return [_agg_trade(agg, recv_ns, conn_id, seq)]
+    elif payload.startswith(b'{"u":'):
+        tick = _DECODE_BOOK_TICKER.decode(payload)
+        return [
+            Quote(
+                NAME, _symbol(tick.s), recv_ns, None, conn_id, seq,
+                tick.b, tick.B, tick.a, tick.A,
+            )
+        ]  # fmt: skip
+    return _decode_any(json_any.decode(payload), recv_ns, conn_id, seq, stream)
 
 
 def _trade(trade: _Trade, recv_ns: int, conn_id: int, seq: int) -> Trade:

@@ -27,7 +27,10 @@ from typing import Any
 import msgspec
 
 from ticktape.exchanges._support import (
+    JSON_ERRORS,
+    NO_HINT,
     NS_PER_MS,
+    StreamHints,
     SymbolMemo,
     TooManyStreamsError,
     UnrecognizedMessage,
@@ -135,12 +138,12 @@ _EMPTY: Level = (0.0, 0.0)
 
 
 class _BookData(msgspec.Struct):
-    s: str
     b: list[Level]
     a: list[Level]
 
 
 class _Level1(msgspec.Struct):
+    topic: str
     ts: int
     type: str
     data: _BookData
@@ -171,6 +174,21 @@ _DECODE_TRADES = typed_decoder(_Trades)
 
 _symbol = SymbolMemo(canonical)
 
+_OTHER, _BOOK, _TRADES_KIND = 0, 1, 2
+
+
+def _classify(stream: str) -> tuple[int, str]:
+    """``"orderbook.1.BTCUSDT"`` -> ``(_BOOK, "BTC-USDT")``."""
+    if stream.startswith(_LEVEL1):
+        return _BOOK, canonical(stream[len(_LEVEL1) :])
+    if stream.startswith(_TRADES):
+        return _TRADES_KIND, canonical(stream[len(_TRADES) :])
+    return NO_HINT
+
+
+_HINTS = StreamHints(_classify)
+_HINT_TABLE = _HINTS.table
+
 
 def _first_live(levels: list[Level]) -> Level:
     """The level a level-1 delta sets: its first non-zero size; all zero = the side is empty."""
@@ -189,26 +207,38 @@ class BybitDecoder:
     __slots__ = ("_sides",)
 
     def __init__(self) -> None:
-        # (conn_id, native symbol) -> (bid, ask); None = that side not seen yet on the connection
+        # (conn_id, canonical symbol) -> (bid, ask); None = side not seen yet on the connection
         self._sides: dict[tuple[int, str], tuple[Level | None, Level | None]] = {}
 
     def decode(
         self, payload: bytes, recv_ns: int, conn_id: int, seq: int, stream: str
     ) -> list[Event]:
         """Events in ``payload``; ``[]`` for control frames and channels we do not normalize;
-        exactly one :class:`DecodeError` for anything unreadable. Never raises."""
+        exactly one :class:`DecodeError` for anything unreadable. Never raises.
+
+        Fast path: the row's ``stream`` (the topic, as :func:`route` names it) picks the typed
+        decoder and gives the symbol; the frame's ``topic`` must match, else the payload is read
+        without the hint (:class:`~ticktape.exchanges._support.StreamHints`).
+        """
         try:
-            topic = string_after(payload, _TOPIC)
-            if topic is None:
-                return self._decode_untopical(
-                    json_any.decode(payload), recv_ns, conn_id, seq, stream
-                )
-            if topic.startswith(_LEVEL1):
-                return self._level1(_DECODE_LEVEL1.decode(payload), recv_ns, conn_id, seq)
-            if topic.startswith(_TRADES):
-                return _trades(_DECODE_TRADES.decode(payload), recv_ns, conn_id, seq)
-            json_any.decode(payload)  # other topics: validate only
-            return []
+            kind, symbol = _HINT_TABLE.get(stream) or _HINTS.learn(stream)
+            if kind == _BOOK:
+                try:
+                    book = _DECODE_LEVEL1.decode(payload)
+                except JSON_ERRORS:
+                    pass
+                else:
+                    if book.topic == stream:
+                        return self._level1(book, symbol, recv_ns, conn_id, seq)
+            elif kind == _TRADES_KIND:
+                try:
+                    trades = _DECODE_TRADES.decode(payload)
+                except JSON_ERRORS:
+                    pass
+                else:
+                    if trades.topic == stream:
+                        return _trades(trades, symbol, recv_ns, conn_id, seq)
+            return self._decode_unhinted(payload, recv_ns, conn_id, seq, stream)
         except Exception as exc:  # decode never raises: anything unreadable is a DecodeError
             return [decode_error(NAME, recv_ns, conn_id, seq, stream, exc)]
 
@@ -222,9 +252,28 @@ class BybitDecoder:
             for key in [key for key in self._sides if key[0] == conn_id]:
                 del self._sides[key]
 
-    def _level1(self, msg: _Level1, recv_ns: int, conn_id: int, seq: int) -> list[Event]:
+    def _decode_unhinted(
+        self, payload: bytes, recv_ns: int, conn_id: int, seq: int, stream: str
+    ) -> list[Event]:
+        """Read the payload alone: its topic if it has one, else its shape."""
+        topic = string_after(payload, _TOPIC)
+        if topic is None:
+            return self._decode_untopical(json_any.decode(payload), recv_ns, conn_id, seq, stream)
+        if topic.startswith(_LEVEL1):
+            book = _DECODE_LEVEL1.decode(payload)
+            symbol = _symbol(book.topic[len(_LEVEL1) :])
+            return self._level1(book, symbol, recv_ns, conn_id, seq)
+        if topic.startswith(_TRADES):
+            trades = _DECODE_TRADES.decode(payload)
+            return _trades(trades, _symbol(trades.topic[len(_TRADES) :]), recv_ns, conn_id, seq)
+        json_any.decode(payload)  # other topics: validate only
+        return []
+
+    def _level1(
+        self, msg: _Level1, symbol: str, recv_ns: int, conn_id: int, seq: int
+    ) -> list[Event]:
         book = msg.data
-        key = (conn_id, book.s)
+        key = (conn_id, symbol)
         if msg.type == "snapshot":
             bid: Level | None = book.b[0] if book.b else _EMPTY
             ask: Level | None = book.a[0] if book.a else _EMPTY
@@ -241,7 +290,7 @@ class BybitDecoder:
             return []
         return [
             Quote(
-                NAME, _symbol(book.s), recv_ns, msg.ts * NS_PER_MS, conn_id, seq,
+                NAME, symbol, recv_ns, msg.ts * NS_PER_MS, conn_id, seq,
                 bid[0], bid[1], ask[0], ask[1],
             )
         ]  # fmt: skip
@@ -259,8 +308,7 @@ class BybitDecoder:
         raise UnrecognizedMessage(f"unrecognized message with keys {sorted(obj)[:8]}")
 
 
-def _trades(msg: _Trades, recv_ns: int, conn_id: int, seq: int) -> list[Event]:
-    symbol = _symbol(msg.topic[len(_TRADES) :])
+def _trades(msg: _Trades, symbol: str, recv_ns: int, conn_id: int, seq: int) -> list[Event]:
     exch_ns = msg.ts * NS_PER_MS
     events: list[Event] = []
     for item in msg.data:

@@ -35,7 +35,10 @@ from urllib.parse import unquote, urlencode
 import msgspec
 
 from ticktape.exchanges._support import (
+    JSON_ERRORS,
+    NO_HINT,
     NS_PER_MS,
+    StreamHints,
     SymbolMemo,
     UnrecognizedMessage,
     check_stream_count,
@@ -228,6 +231,7 @@ class _Level1Data(msgspec.Struct):
 
 
 class _Level1(msgspec.Struct):
+    topic: str
     data: _Level1Data
 
 
@@ -241,6 +245,7 @@ class _TickerData(msgspec.Struct):
 
 
 class _Ticker(msgspec.Struct):
+    topic: str
     data: _TickerData
     subject: str = ""
 
@@ -254,6 +259,7 @@ class _MatchData(msgspec.Struct):
 
 
 class _Match(msgspec.Struct):
+    topic: str
     data: _MatchData
 
 
@@ -270,6 +276,23 @@ _DECODE_TICKER = typed_decoder(_Ticker)
 _DECODE_MATCH = typed_decoder(_Match)
 
 _symbol = SymbolMemo(canonical)
+
+_OTHER, _LEVEL1_KIND, _MATCH_KIND, _TICKER_KIND = 0, 1, 2, 3
+
+
+def _classify(stream: str) -> tuple[int, str]:
+    """``"/spotMarket/level1:BTC-USDT"`` -> ``(_LEVEL1_KIND, "BTC-USDT")``."""
+    channel, _, native = stream.partition(":")
+    kind = {LEVEL1: _LEVEL1_KIND, MATCH: _MATCH_KIND, TICKER: _TICKER_KIND}.get(
+        f"{channel}:", _OTHER
+    )
+    if kind == _OTHER or native == "all" or "," in native:
+        return NO_HINT
+    return kind, canonical(native)
+
+
+_HINTS = StreamHints(_classify)
+_HINT_TABLE = _HINTS.table
 
 
 def _side(level: list[float]) -> tuple[float, float]:
@@ -291,39 +314,39 @@ class KucoinDecoder:
         self, payload: bytes, recv_ns: int, conn_id: int, seq: int, stream: str
     ) -> list[Event]:
         """Events in ``payload``; ``[]`` for control frames and channels we do not normalize;
-        exactly one :class:`DecodeError` for anything unreadable. Never raises."""
+        exactly one :class:`DecodeError` for anything unreadable. Never raises.
+
+        Fast path: the row's ``stream`` (the topic, as :func:`route` names it) picks the typed
+        decoder and gives the symbol; the frame's ``topic`` must match, else the payload is read
+        without the hint (:class:`~ticktape.exchanges._support.StreamHints`).
+        """
         try:
-            topic = string_after(payload, _TOPIC)
-            if topic is None:
-                return _decode_untopical(json_any.decode(payload), recv_ns, conn_id, seq, stream)
-            if topic.startswith(LEVEL1):
-                book = _DECODE_LEVEL1.decode(payload).data
-                bid, bid_size = _side(book.bids)
-                ask, ask_size = _side(book.asks)
-                return [
-                    Quote(
-                        NAME, _symbol(topic[len(LEVEL1) :]), recv_ns,
-                        book.timestamp * NS_PER_MS, conn_id, seq, bid, bid_size, ask, ask_size,
-                    )
-                ]  # fmt: skip
-            if topic.startswith(MATCH):
-                match = _DECODE_MATCH.decode(payload).data
-                side = _SIDES.get(match.side)
-                if side is None:
-                    raise UnrecognizedMessage(f"unknown taker side {match.side!r}")
-                return [
-                    Trade(
-                        NAME, _symbol(topic[len(MATCH) :]), recv_ns, int(match.time), conn_id,
-                        seq, match.price, match.size, side, match.tradeId,
-                    )
-                ]  # fmt: skip
-            if topic.startswith(TICKER):
-                ticker = _DECODE_TICKER.decode(payload)
-                native = topic[len(TICKER) :]
-                symbol = _symbol(ticker.subject if native == "all" else native)
-                return [_ticker_quote(ticker.data, symbol, recv_ns, conn_id, seq)]
-            json_any.decode(payload)  # other topics: validate only
-            return []
+            kind, symbol = _HINT_TABLE.get(stream) or _HINTS.learn(stream)
+            if kind == _LEVEL1_KIND:
+                try:
+                    book = _DECODE_LEVEL1.decode(payload)
+                except JSON_ERRORS:
+                    pass
+                else:
+                    if book.topic == stream:
+                        return [_level1_quote(book.data, symbol, recv_ns, conn_id, seq)]
+            elif kind == _MATCH_KIND:
+                try:
+                    match = _DECODE_MATCH.decode(payload)
+                except JSON_ERRORS:
+                    pass
+                else:
+                    if match.topic == stream:
+                        return [_trade(match.data, symbol, recv_ns, conn_id, seq)]
+            elif kind == _TICKER_KIND:
+                try:
+                    ticker = _DECODE_TICKER.decode(payload)
+                except JSON_ERRORS:
+                    pass
+                else:
+                    if ticker.topic == stream:
+                        return [_ticker_quote(ticker.data, symbol, recv_ns, conn_id, seq)]
+            return _decode_unhinted(payload, recv_ns, conn_id, seq, stream)
         except Exception as exc:  # decode never raises: anything unreadable is a DecodeError
             return [decode_error(NAME, recv_ns, conn_id, seq, stream, exc)]
 
@@ -331,6 +354,48 @@ class KucoinDecoder:
 
     def reset(self, conn_id: int | None = None) -> None:
         """Nothing to forget (interface parity with the stateful decoders)."""
+
+
+def _decode_unhinted(
+    payload: bytes, recv_ns: int, conn_id: int, seq: int, stream: str
+) -> list[Event]:
+    """Read the payload alone: its topic if it has one, else its shape."""
+    topic = string_after(payload, _TOPIC)
+    if topic is None:
+        return _decode_untopical(json_any.decode(payload), recv_ns, conn_id, seq, stream)
+    if topic.startswith(LEVEL1):
+        book = _DECODE_LEVEL1.decode(payload)
+        symbol = _symbol(book.topic[len(LEVEL1) :])
+        return [_level1_quote(book.data, symbol, recv_ns, conn_id, seq)]
+    if topic.startswith(MATCH):
+        match = _DECODE_MATCH.decode(payload)
+        return [_trade(match.data, _symbol(match.topic[len(MATCH) :]), recv_ns, conn_id, seq)]
+    if topic.startswith(TICKER):
+        ticker = _DECODE_TICKER.decode(payload)
+        native = ticker.topic[len(TICKER) :]
+        symbol = _symbol(ticker.subject if native == "all" else native)
+        return [_ticker_quote(ticker.data, symbol, recv_ns, conn_id, seq)]
+    json_any.decode(payload)  # other topics: validate only
+    return []
+
+
+def _level1_quote(book: _Level1Data, symbol: str, recv_ns: int, conn_id: int, seq: int) -> Quote:
+    bid, bid_size = _side(book.bids)
+    ask, ask_size = _side(book.asks)
+    return Quote(
+        NAME, symbol, recv_ns, book.timestamp * NS_PER_MS, conn_id, seq,
+        bid, bid_size, ask, ask_size,
+    )  # fmt: skip
+
+
+def _trade(match: _MatchData, symbol: str, recv_ns: int, conn_id: int, seq: int) -> Trade:
+    side = _SIDES.get(match.side)
+    if side is None:
+        raise UnrecognizedMessage(f"unknown taker side {match.side!r}")
+    return Trade(
+        NAME, symbol, recv_ns, int(match.time), conn_id, seq,
+        match.price, match.size, side, match.tradeId,
+    )  # fmt: skip
 
 
 def _ticker_quote(

@@ -26,6 +26,10 @@ hand-written walker (Python loop over tags/varints)     ~3.4 µs
 upb parses the whole frame in C (~0.37 µs); the walker pays Python bytecode for each of the ten
 fields. The walker lives on in the tests as an independent oracle (``mexc_walker.py`` there).
 Unknown fields, including bodies without a schema here, are skipped by upb.
+
+Unlike the JSON exchanges, this decoder takes no hint from the row's ``stream``: a push frame
+names its own channel and symbol, and reading them from upb costs about what verifying a hint
+would.
 """
 
 from __future__ import annotations
@@ -156,6 +160,7 @@ class _RestBookTicker(msgspec.Struct):
 
 
 _symbol = SymbolMemo(canonical)
+_SYMBOLS = _symbol.cache
 
 
 class MexcDecoder:
@@ -223,7 +228,8 @@ def _deals(wrapper: Any, recv_ns: int, conn_id: int, seq: int) -> list[Event]:
 
 def _push_symbol(wrapper: Any) -> str:
     """Wrapper field 3 if present, else the channel's last ``@`` part (``...@BTCUSDT``)."""
-    return _symbol(wrapper.symbol or wrapper.channel.rpartition("@")[2])
+    native = wrapper.symbol or wrapper.channel.rpartition("@")[2]
+    return _SYMBOLS.get(native) or _symbol(native)
 
 
 def _decode_json(obj: Any, recv_ns: int, conn_id: int, seq: int, stream: str) -> list[Event]:
