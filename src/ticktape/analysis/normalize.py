@@ -167,31 +167,25 @@ def normalize(raw: pa.Table, factory: DecoderFactory | None = None) -> Normalize
     """Decode the ``data`` rows of ``raw`` (schema v1) into quotes, trades and issues.
 
     Never raises for bad payloads: decoders report them as ``DecodeError`` events, which land in
-    ``issues``. An exchange without a decoder yields one ``decode_error`` issue per connection.
+    ``issues``. Rows of an exchange without a decoder each become a ``decode_error`` issue, as in
+    the replay. Seq gaps are not reported here (the replay's driver finds them; the ``gaps`` view
+    finds the same ones in SQL).
     """
     rows = _data_rows_in_merge_order(raw)
     if rows.num_rows == 0:
         return Normalized.empty()
     new_decoder = factory or default_decoder_factory()
-    decoders: dict[str, Decoder | None] = {}
+    decoders: dict[str, Decoder] = {}
     quotes: list[Quote] = []
     trades: list[Trade] = []
     issues: list[tuple[str, str, str, int, int, int, str]] = []
     add_quote, add_trade = quotes.append, trades.append
-    missing: set[tuple[str, int]] = set()
     columns = [rows.column(n).to_pylist() for n in ("payload", "recv_ns", "exchange")]
     columns += [rows.column(n).to_pylist() for n in ("conn_id", "seq", "stream", "req_ns")]
     for payload, recv_ns, exchange, conn_id, seq, stream, req_ns in zip(*columns, strict=True):
-        decode = decoders.get(exchange, _UNSET)
-        if decode is _UNSET:
-            decode = decoders[exchange] = _new_decoder(new_decoder, exchange)
+        decode = decoders.get(exchange)
         if decode is None:
-            if (exchange, conn_id) not in missing:
-                missing.add((exchange, conn_id))
-                issues.append(
-                    ("decode_error", exchange, stream, recv_ns, conn_id, seq, "no decoder")
-                )
-            continue
+            decode = decoders[exchange] = _new_decoder(new_decoder, exchange)
         try:
             events = decode(payload, recv_ns, conn_id, seq, stream)
         except Exception as exc:  # the contract says never; keep going if one does
@@ -210,9 +204,6 @@ def normalize(raw: pa.Table, factory: DecoderFactory | None = None) -> Normalize
             elif kind is Gap or kind is DecodeError:
                 issues.append(_issue(event))  # type: ignore[arg-type]
     return Normalized(_quotes_table(quotes), _trades_table(trades), _issues_table(issues))
-
-
-_UNSET: Final = object()
 
 
 def _with_req_ns(event: Event, req_ns: int) -> Event:
@@ -243,11 +234,19 @@ def _issue(event: Gap | DecodeError) -> tuple[str, str, str, int, int, int, str]
     )
 
 
-def _new_decoder(factory: DecoderFactory, exchange: str) -> Decoder | None:
+def _new_decoder(factory: DecoderFactory, exchange: str) -> Decoder:
+    """The exchange's decoder, or (as in the replay) one that turns every row into a DecodeError."""
     try:
         return factory(exchange)
-    except (KeyError, ValueError, LookupError):
-        return None
+    except Exception as exc:
+        error = f"no decoder for exchange {exchange!r}: {exc}"
+
+        def failing(
+            payload: bytes, recv_ns: int, conn_id: int, seq: int, stream: str
+        ) -> list[Event]:
+            return [DecodeError(exchange, recv_ns, conn_id, seq, stream, error)]
+
+        return failing
 
 
 def _quotes_table(quotes: list[Quote]) -> pa.Table:

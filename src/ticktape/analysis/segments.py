@@ -31,7 +31,7 @@ def read_segment(path: Path) -> pa.Table:
     with source:
         try:
             reader = ipc.open_stream(source)
-        except (pa.ArrowInvalid, OSError, EOFError):
+        except (pa.ArrowException, OSError, EOFError, ValueError):
             # Zero bytes, or the schema message itself is still being written.
             return RECORD_SCHEMA.empty_table()
         try:
@@ -44,6 +44,6 @@ def read_segment(path: Path) -> pa.Table:
                 batches.append(reader.read_next_batch())
             except StopIteration:
                 break
-            except (pa.ArrowInvalid, OSError, EOFError):
-                break  # torn tail: the writer is mid-batch; stop at the last complete batch
+            except (pa.ArrowException, OSError, EOFError, ValueError):
+                break  # torn or garbage tail (writer mid-batch): keep the complete batches
         return pa.Table.from_batches(batches, schema=reader.schema)
