@@ -30,7 +30,7 @@ def _two_days(root: Path) -> tuple[list[dict], list[dict]]:
 
 
 def test_day_folder_root_and_day_range_select_the_right_files(tmp_path: Path) -> None:
-    day1, day2 = _two_days(tmp_path)
+    day1, _ = _two_days(tmp_path)
     assert [f.day for f in find_recordings([tmp_path])] == ["2025-07-22", "2025-07-23"]
     assert [f.day for f in find_recordings([tmp_path / "2025-07-23"])] == ["2025-07-23"]
     only_first = find_recordings([tmp_path], from_day="2025-07-20", to_day="2025-07-22")
@@ -49,7 +49,8 @@ def test_glob_and_explicit_files_are_deduplicated(tmp_path: Path) -> None:
 
 def test_nothing_selected_says_what_was_expected(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
-    with pytest.raises(NoRecordingsError, match=r"no recordings under .*empty: expected \*\.parquet or \*\.arrow files"):  # fmt: skip
+    expected = r"no recordings under .*empty: expected \*\.parquet or \*\.arrow files"
+    with pytest.raises(NoRecordingsError, match=expected):
         find_recordings([tmp_path / "empty"])
     with pytest.raises(NoRecordingsError, match="no such file or folder"):
         find_recordings([tmp_path / "missing"])
@@ -78,7 +79,7 @@ def test_corrupt_parquet_is_named_in_one_line(tmp_path: Path) -> None:
 def test_foreign_parquet_and_foreign_suffix(tmp_path: Path) -> None:
     other = tmp_path / "prices.parquet"
     pq.write_table(pa.table({"price": [1.0]}), other)
-    with pytest.raises(ForeignRecordingError, match="prices.parquet: not a ticktape recording"):
+    with pytest.raises(ForeignRecordingError, match=r"prices\.parquet: not a ticktape recording"):
         find_recordings([other])
     csv = tmp_path / "notes.csv"
     csv.write_text("x")
@@ -100,7 +101,9 @@ def test_plain_strings_and_large_binary_are_accepted(tmp_path: Path) -> None:
 
 def test_live_segment_reads_up_to_the_last_complete_batch(tmp_path: Path) -> None:
     rows = make_rows(rows_per_conn=30, exchanges=("bybit",), conns_per_exchange=1)
-    path = write_segment(tmp_path / file_name(1, "bybit", ".arrow"), rows, batch_size=8, truncate=40)
+    path = write_segment(
+        tmp_path / file_name(1, "bybit", ".arrow"), rows, batch_size=8, truncate=40
+    )
     recording = find_recordings([path])[0]
     assert recording.format == "arrow"
     readable = recording.num_rows

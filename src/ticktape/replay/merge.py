@@ -26,7 +26,6 @@ import pyarrow.compute as pc
 from ticktape.replay.reader import Part, RecordingFile, read_part
 
 DEFAULT_WINDOW_ROWS: Final = 65_536
-_MIN_SLICE_ROWS: Final = 1_024
 
 _TIE_SORT_KEYS: Final = [
     ("recv_ns", "ascending"),
@@ -117,7 +116,7 @@ def merged_windows(
         if not opened:
             return
         low = min(int(p.recv[p.pos]) for p in opened)
-        per_part = max(_MIN_SLICE_ROWS, window_rows // len(opened))
+        per_part = max(1, window_rows // len(opened))
         limit: int | None = None  # exclusive upper bound on recv_ns; None = everything
         for part in opened:
             if part.pos + per_part < part.rows:
