@@ -2,7 +2,8 @@
 
 Spot key order matters and is kept: ``orderbook.1`` frames are
 ``{"topic","ts","type","data":{"s","b","a","u","seq"},"cts"}`` (``ts`` before ``type``),
-``publicTrade`` frames ``{"topic","ts","type","data":[{"i","T","p","v","S","seq","s","BT","RPI"}]}``.
+``publicTrade`` frames
+``{"topic","ts","type","data":[{"i","T","p","v","S","seq","s","BT","RPI"}]}``.
 Level 1 is snapshot-only (since 2025-03). Numbers are trimmed decimal strings.
 """
 
@@ -88,7 +89,9 @@ def public_trade(trades: Sequence[SimTrade], spec: SymbolSpec, exch_ms: int) -> 
     return orjson.dumps(frame)
 
 
-def op_reply(op: str, conn_id: str, req_id: object, success: bool = True, ret_msg: str = "") -> bytes:
+def op_reply(
+    op: str, conn_id: str, req_id: object, success: bool = True, ret_msg: str = ""
+) -> bytes:
     """Spot reply to subscribe/unsubscribe/ping; ``req_id`` appears only if the client sent one."""
     reply: dict[str, object] = {"success": success, "ret_msg": ret_msg, "conn_id": conn_id}
     if req_id is not None:

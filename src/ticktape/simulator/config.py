@@ -10,6 +10,7 @@ quote currency; ``*_bps`` values are basis points (1 bps = 0.01 %).
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -90,7 +91,7 @@ class Dislocation:
 
 @dataclass(frozen=True, slots=True)
 class Lag:
-    """Scripted exchange-clock lag: during ``[start_s, end_s)`` timestamps are send time - lag_ms."""
+    """Scripted exchange-clock lag: in ``[start_s, end_s)`` timestamps are send time - lag_ms."""
 
     exchange: str
     lag_ms: float
@@ -182,6 +183,10 @@ class SimConfig:
                 raise SimConfigError(
                     f"Fault.action={fault.action!r}: expected one of {', '.join(FAULT_ACTIONS)}"
                 )
+            if fault.exchange not in self.exchanges:
+                raise SimConfigError(f"Fault at {fault.at_s}s: {fault.exchange!r} is not simulated")
+            if fault.action == "server_shutdown" and fault.exchange != "binance":
+                raise SimConfigError("Fault server_shutdown exists only on binance")
 
     def _check_dislocations(self) -> None:
         by_symbol: dict[str, list[Dislocation]] = {}
@@ -202,7 +207,7 @@ class SimConfig:
             by_symbol.setdefault(sym, []).append(d)
         for sym, items in by_symbol.items():
             items.sort(key=lambda d: d.start_s)
-            for a, b in zip(items, items[1:], strict=False):
+            for a, b in itertools.pairwise(items):
                 if b.start_s < a.end_s + 1.0:
                     raise SimConfigError(
                         f"dislocations on {sym} at {a.start_s}s and {b.start_s}s overlap: "

@@ -1,10 +1,11 @@
 """KuCoin classic spot frames and REST bodies (protocols.md section 3).
 
-Topics served: ``/spotMarket/level1:<SYM>`` (top of book, ms ``timestamp``), ``/market/ticker:<SYM>``
-(top of book + last trade, ms ``time``) and ``/market/match:<SYM>`` (trades, ``time`` in ns as a
-string). A subscribe topic may list several symbols (``/market/ticker:BTC-USDT,ETH-USDT``);
-each resolves to one stream ``<prefix>:<SYM>``. REST bodies use the ``{"code":"200000",...}``
-envelope; ``sequence`` values are strings.
+Topics served: ``/spotMarket/level1:<SYM>`` (top of book, ms ``timestamp``),
+``/market/ticker:<SYM>`` (top of book + last trade, ms ``time``) and
+``/market/match:<SYM>`` (trades, ``time`` in ns as a string). A subscribe topic may list
+several symbols (``/market/ticker:BTC-USDT,ETH-USDT``); each resolves to one stream
+``<prefix>:<SYM>``. REST bodies use the ``{"code":"200000",...}`` envelope; ``sequence``
+values are strings.
 """
 
 from __future__ import annotations

@@ -124,7 +124,9 @@ def deals(trades: Sequence[SimTrade], spec: SymbolSpec, exch_ms: int, channel: s
         for t in trades
     ]
     event_type = channel.rsplit("@", 1)[0]  # "spot@public.aggre.deals.v3.api.pb@100ms"
-    return wrapper(channel, native(trades[0].symbol), exch_ms, FIELD_DEALS, deals_body(items, event_type))
+    return wrapper(
+        channel, native(trades[0].symbol), exch_ms, FIELD_DEALS, deals_body(items, event_type)
+    )
 
 
 def reply(msg: str, code: int = 0) -> bytes:

@@ -20,7 +20,7 @@ _MASK64: Final = (1 << 64) - 1
 
 
 def varint(value: int) -> bytes:
-    """Base-128 varint of ``value``; negative int32/int64 values use their 64-bit two's complement."""
+    """Base-128 varint of ``value``; negative int32/int64 use their 64-bit two's complement."""
     if value < 0:
         value &= _MASK64
     out = bytearray()

@@ -38,7 +38,7 @@ def symbol_offset(symbol: str, modulus: int) -> int:
 
 def cross_seq(t_s: float, channel: Channel, base: int) -> int:
     """A cross-stream sequence number: increases with model time, quotes before trades."""
-    return base + int(round(t_s * 10_000)) * 2 + (1 if channel == TRADE else 0)
+    return base + round(t_s * 10_000) * 2 + (1 if channel == TRADE else 0)
 
 
 def exch_ns(send_ns: int, lag_ms: float) -> int:
