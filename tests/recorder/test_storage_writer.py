@@ -93,7 +93,11 @@ def test_rotation_by_time_on_rows_and_on_tick(tmp_path: Path) -> None:
 def test_rotation_by_size(tmp_path: Path) -> None:
     with RotatingWriter(tmp_path, "mexc", rotate_bytes=4096) as writer:
         for k in range(12):
-            writer.write(make_batch([MIDNIGHT + k * 100 + i for i in range(40)], seq0=k * 40))
+            writer.write(
+                make_batch(
+                    [MIDNIGHT + k * 100 + i for i in range(40)], seq0=k * 40, exchange="mexc"
+                )
+            )
     assert len(writer.files_written) > 2
     table = read_all(writer.files_written)
     assert sorted(table.column("seq").to_pylist()) == list(range(480))
@@ -159,8 +163,20 @@ def test_misuse_gives_clear_errors(tmp_path: Path) -> None:
     writer = RotatingWriter(tmp_path, "binance")
     with pytest.raises(SchemaError, match="schema v1"):
         writer.write(pa.record_batch({"recv_ns": pa.array([1], pa.int64())}))
+    with pytest.raises(SchemaError, match="exchange"):
+        writer.write(make_batch([MIDNIGHT], exchange="bybit"))
     writer.close()
     writer.close()  # idempotent
     with pytest.raises(WriterError, match="closed"):
         writer.write(make_batch([MIDNIGHT]))
     assert writer.files_written == []
+
+
+def test_batches_differing_only_in_nullability_are_accepted(tmp_path: Path) -> None:
+    batch = make_batch([MIDNIGHT, MIDNIGHT + 1])
+    loose = pa.RecordBatch.from_arrays(
+        batch.columns, schema=pa.schema([f.with_nullable(True) for f in batch.schema])
+    )
+    with RotatingWriter(tmp_path, "binance") as writer:
+        writer.write(loose)
+    assert read_all(writer.files_written).num_rows == 2

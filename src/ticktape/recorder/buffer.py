@@ -16,6 +16,8 @@ Not thread-safe: ``append`` and ``take`` must run on the same thread (the event 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pyarrow as pa
 
 from ticktape.schema import RECORD_SCHEMA
@@ -151,7 +153,9 @@ class RowBuffer:
         )
 
 
-def _describe_bad_value(name: str, values: list[object], type_: pa.DataType, exc: Exception) -> str:
+def _describe_bad_value(
+    name: str, values: Sequence[object], type_: pa.DataType, exc: Exception
+) -> str:
     """Find the first value of ``values`` that does not convert to ``type_`` (error path only)."""
     for row, value in enumerate(values):
         try:

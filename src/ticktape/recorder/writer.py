@@ -136,6 +136,7 @@ class RotatingWriter:
         """Append ``batch`` (``RECORD_SCHEMA`` columns, any row order) and flush it to the OS."""
         self._check_open()
         batch = _conform(batch)
+        self._check_exchange(batch)
         while batch.num_rows:
             recv = batch.column(0)
             bounds = pc.min_max(recv)
@@ -212,6 +213,18 @@ class RotatingWriter:
     def _check_open(self) -> None:
         if self._closed:
             raise WriterError(f"writer for {self.exchange} under {self.root} is closed")
+
+    def _check_exchange(self, batch: pa.RecordBatch) -> None:
+        column = batch.column(1)
+        dictionary = column.dictionary
+        if len(dictionary) == 1 and dictionary[0].as_py() == self.exchange:
+            return
+        used = set(pc.unique(column.dictionary_decode()).to_pylist()) if len(column) else set()
+        if used - {self.exchange}:
+            raise SchemaError(
+                f"batch holds rows of exchange(s) {sorted(used - {self.exchange})}; "
+                f"this writer records {self.exchange!r} only"
+            )
 
     def _open(self, first_recv_ns: int) -> None:
         folder = storage.join(self.root, day_folder(first_recv_ns))
