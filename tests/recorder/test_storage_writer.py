@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from ticktape.recorder.buffer import RowBuffer
-from ticktape.recorder.segment import read_segment
+from ticktape.recorder.segment import SegmentWriter, read_segment
 from ticktape.recorder.storage import resolve
 from ticktape.recorder.writer import RotatingWriter, WriterError
 from ticktape.schema import (
@@ -180,3 +180,30 @@ def test_batches_differing_only_in_nullability_are_accepted(tmp_path: Path) -> N
     with RotatingWriter(tmp_path, "binance") as writer:
         writer.write(loose)
     assert read_all(writer.files_written).num_rows == 2
+
+
+def test_a_failed_write_never_gets_appended_to(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_write = SegmentWriter.write
+    calls = 0
+
+    def flaky_write(self: SegmentWriter, batch: pa.RecordBatch) -> None:
+        nonlocal calls
+        calls += 1
+        if calls == 2:  # half a message reaches the file, then the disk fails
+            self._sink.write(b"\xff\xff\xff\xff\x40\x01\x00\x00partial")
+            self._sink.flush()
+            raise OSError(28, "No space left on device (simulated)")
+        real_write(self, batch)
+
+    monkeypatch.setattr(SegmentWriter, "write", flaky_write)
+    with RotatingWriter(tmp_path, "binance") as writer:
+        writer.write(make_batch([MIDNIGHT, MIDNIGHT + 1]))
+        with pytest.raises(OSError, match="No space"):
+            writer.write(make_batch([MIDNIGHT + 2], seq0=2))
+        assert writer.current_segment is None
+        writer.write(make_batch([MIDNIGHT + 3, MIDNIGHT + 4], seq0=3))
+    table = read_all(writer.files_written)
+    assert sorted(table.column("seq").to_pylist()) == [0, 1, 3, 4]
+    assert writer.conversion_errors == []

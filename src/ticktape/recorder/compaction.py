@@ -103,7 +103,7 @@ def compact_segment(
             "stream: move the file out of the recording folder to continue",
         )
     parquet_path: str | None = None
-    if contents.batches:
+    if contents.num_rows:
         assert contents.schema is not None
         parquet_path = parquet_path_for(segment_path)
         table = pa.Table.from_batches(contents.batches, schema=contents.schema)

@@ -22,6 +22,7 @@ Not thread-safe: one thread calls ``write``/``tick``/``rotate``/``close``.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import os
@@ -127,6 +128,11 @@ class RotatingWriter:
             return list(self._files)
 
     @property
+    def pending_conversions(self) -> int:
+        """Rotated segments not yet converted (a growing number means conversion lags)."""
+        return sum(not f.done() for f in self._pending)
+
+    @property
     def conversion_errors(self) -> list[CompactionError]:
         """Conversions that failed so far (their segments are still on disk)."""
         with self._lock:
@@ -169,13 +175,18 @@ class RotatingWriter:
         segment, self._segment = self._segment, None
         if segment is None:
             return
-        segment.close()
+        try:
+            segment.close()
+        finally:
+            self._submit(segment.path)
+
+    def _submit(self, segment_path: str) -> None:
         future = self._executor.submit(
-            compact_segment, self.fs, segment.path, compression_level=self.compression_level
+            compact_segment, self.fs, segment_path, compression_level=self.compression_level
         )
-        future.add_done_callback(functools.partial(self._conversion_done, segment.path))
-        self._pending.append(future)
+        future.add_done_callback(functools.partial(self._conversion_done, segment_path))
         self._pending = [f for f in self._pending if not f.done()]
+        self._pending.append(future)
 
     def close(self) -> None:
         """Rotate, wait for every conversion, stop the background thread.
@@ -252,7 +263,16 @@ class RotatingWriter:
         if not batch.num_rows:
             return
         before = segment.nbytes
-        segment.write(batch)
+        try:
+            segment.write(batch)
+        except BaseException:
+            # The file may now end in a partial batch: never append after it. Convert what is
+            # readable (recovery does the same if this fails too) and start afresh next time.
+            self._segment = None
+            with contextlib.suppress(Exception):
+                segment.close()
+            self._submit(segment.path)
+            raise
         self.bytes_written += segment.nbytes - before
         self.rows_written += batch.num_rows
         if segment.nbytes >= self.rotate_bytes:
