@@ -46,53 +46,66 @@ def bucket_middle(index: int, precision_bits: int = DEFAULT_PRECISION_BITS) -> i
     return low + ((1 << e) >> 1)
 
 
+_NO_MIN: Final = 1 << 200  # sentinels beyond any sample, so record() needs no "first?" branch
+_NO_MAX: Final = -(1 << 200)
+
+
 class Histogram:
     """Counts of integer samples (ns) in log-linear buckets. Not thread-safe; cheap to record."""
 
-    __slots__ = ("_neg", "_pos", "_size", "count", "max", "min", "precision_bits", "total")
+    __slots__ = ("_max", "_min", "_neg", "_pos", "_shift", "_size", "_sub", "count",
+                 "precision_bits", "total")  # fmt: skip
 
     def __init__(self, precision_bits: int = DEFAULT_PRECISION_BITS) -> None:
         if not 1 <= precision_bits <= 16:
             raise ValueError(f"precision_bits must be in 1..16, got {precision_bits}")
         self.precision_bits = precision_bits
+        self._sub = 1 << precision_bits
+        self._shift = precision_bits + 1
         self._size = (64 - precision_bits) << precision_bits  # covers |v| < 2**63
-        self._pos: list[int] | None = None
-        self._neg: list[int] | None = None
+        self._pos: list[int] = []  # allocated by the first sample of each sign
+        self._neg: list[int] = []
         self.count = 0
         self.total = 0  # exact sum of samples
-        self.min = 0
-        self.max = 0
+        self._min = _NO_MIN
+        self._max = _NO_MAX
+
+    @property
+    def min(self) -> int:
+        """Smallest sample (exact); 0 when empty."""
+        return self._min if self.count else 0
+
+    @property
+    def max(self) -> int:
+        """Largest sample (exact); 0 when empty."""
+        return self._max if self.count else 0
 
     def record(self, value: int) -> None:
         """Add one sample (values beyond +-2**63 land in the last bucket; min/max stay exact)."""
-        if self.count:
-            if value < self.min:
-                self.min = value
-            elif value > self.max:
-                self.max = value
-        else:
-            self.min = self.max = value
         self.count += 1
         self.total += value
-        p = self.precision_bits
-        if value >= 0:
-            counts = self._pos
-            if counts is None:
-                counts = self._pos = [0] * self._size
-        else:
-            value = -value
-            counts = self._neg
-            if counts is None:
-                counts = self._neg = [0] * self._size
-        if value < (1 << p):
-            counts[value] += 1
+        if value > self._max:
+            self._max = value
+        if value < self._min:
+            self._min = value
+        if value < 0:
+            self._record_magnitude(self._neg, -value)
             return
-        e = value.bit_length() - p - 1
-        index = (e << p) + (value >> e)
-        if index < self._size:
-            counts[index] += 1
+        if value < self._sub:
+            index = value
         else:
-            counts[-1] += 1
+            e = value.bit_length() - self._shift
+            index = (e << self.precision_bits) + (value >> e)
+        try:
+            self._pos[index] += 1
+        except IndexError:  # first positive sample, or beyond 2**63
+            self._record_magnitude(self._pos, value)
+
+    def _record_magnitude(self, counts: list[int], value: int) -> None:
+        if not counts:
+            counts.extend([0] * self._size)
+        index = bucket_index(value, self.precision_bits)
+        counts[index if index < self._size else -1] += 1
 
     def merge(self, other: Histogram) -> None:
         """Add ``other``'s samples to this one (exact; order of merges does not matter)."""
@@ -100,24 +113,19 @@ class Histogram:
             raise ValueError("cannot merge histograms with different precision_bits")
         if not other.count:
             return
-        if self.count:
-            self.min = min(self.min, other.min)
-            self.max = max(self.max, other.max)
-        else:
-            self.min, self.max = other.min, other.max
+        self._min = min(self._min, other._min)
+        self._max = max(self._max, other._max)
         self.count += other.count
         self.total += other.total
-        for attr in ("_pos", "_neg"):
-            theirs: list[int] | None = getattr(other, attr)
-            if theirs is None:
+        for mine, theirs in ((self._pos, other._pos), (self._neg, other._neg)):
+            if not theirs:
                 continue
-            mine: list[int] | None = getattr(self, attr)
-            if mine is None:
-                setattr(self, attr, list(theirs))
-            else:
-                for i, n in enumerate(theirs):
-                    if n:
-                        mine[i] += n
+            if not mine:
+                mine.extend(theirs)
+                continue
+            for i, n in enumerate(theirs):
+                if n:
+                    mine[i] += n
 
     def percentile(self, q: float) -> int | None:
         """Nearest-rank ``q``-th percentile (0 < q <= 100), or None when empty."""
@@ -134,12 +142,11 @@ class Histogram:
             return self.min
         seen = 0
         p = self.precision_bits
-        if self._neg is not None:
+        if self._neg:
             for index in range(self._size - 1, -1, -1):
                 seen += self._neg[index]
                 if seen >= rank:
                     return self._clamp(-bucket_middle(index, p))
-        assert self._pos is not None
         for index, n in enumerate(self._pos):
             seen += n
             if seen >= rank:
@@ -149,7 +156,7 @@ class Histogram:
     @property
     def allocated_counters(self) -> int:
         """Bucket counters in memory (flat: at most two sides of ``(64 - P) * 2**P``)."""
-        return sum(len(c) for c in (self._pos, self._neg) if c is not None)
+        return len(self._pos) + len(self._neg)
 
     def percentiles(self, qs: tuple[float, ...] = PERCENTILES) -> list[int | None]:
         return [self.percentile(q) for q in qs]
@@ -158,4 +165,4 @@ class Histogram:
         return self.total / self.count if self.count else None
 
     def _clamp(self, value: int) -> int:
-        return self.min if value < self.min else self.max if value > self.max else value
+        return self._min if value < self._min else self._max if value > self._max else value

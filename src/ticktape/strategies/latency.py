@@ -51,7 +51,7 @@ _NS_PER_S: Final = 1_000_000_000
 class _Spikes:
     """Rolling window of the last ``size`` samples with an exact integer sum."""
 
-    __slots__ = ("factor", "filled", "pos", "size", "total", "window")
+    __slots__ = ("factor", "filled", "pos", "size", "threshold", "total", "window")
 
     def __init__(self, size: int, factor: float) -> None:
         self.size = size
@@ -60,21 +60,25 @@ class _Spikes:
         self.pos = 0
         self.filled = 0
         self.total = 0
+        self.threshold = 0
 
-    def is_spike(self, value: int) -> tuple[bool, int]:
-        """Check ``value`` against the window, then add it; return (spike?, threshold_ns)."""
-        spike = False
-        threshold = 0
-        if self.filled == self.size and self.total > 0:
-            spike = value * self.size > self.factor * self.total
-            threshold = int(self.factor * self.total / self.size)
-        else:
-            self.filled += 1
+    def push(self, value: int) -> bool:
+        """Add ``value``; True when it is a spike against the window *before* it was added
+        (``threshold`` then holds the limit it exceeded, in ns, rounded down)."""
+        total = self.total
         pos = self.pos
-        self.total += value - self.window[pos]
-        self.window[pos] = value
-        self.pos = pos + 1 if pos + 1 < self.size else 0
-        return spike, threshold
+        window = self.window
+        self.total = total + value - window[pos]
+        window[pos] = value
+        pos += 1
+        self.pos = 0 if pos == self.size else pos
+        if self.filled < self.size:
+            self.filled += 1
+            return False
+        if total > 0 and value * self.size > self.factor * total:
+            self.threshold = int(self.factor * total / self.size)
+            return True
+        return False
 
 
 class _Stream:
@@ -229,10 +233,24 @@ class LatencyStrategy:
                 stream.peak = 1
         exch_ns = event.exch_ns
         if exch_ns is not None:
-            self._sample(stream, "latency", now - exch_ns, now, out)
+            latency = now - exch_ns
+            hist = stream.latency
+            if hist is None:
+                hist = stream.latency = Histogram()
+                stream.lat_spikes = _Spikes(self._spike_window, self._spike_factor)
+            hist.record(latency)
+            if stream.lat_spikes.push(latency):  # type: ignore[union-attr]
+                self._spike(stream, "latency", latency, now, out)
         req_ns = event.req_ns
         if req_ns is not None:
-            self._sample(stream, "rtt", now - req_ns, now, out)
+            rtt = now - req_ns
+            hist = stream.rtt
+            if hist is None:
+                hist = stream.rtt = Histogram()
+                stream.rtt_spikes = _Spikes(self._spike_window, self._spike_factor)
+            hist.record(rtt)
+            if stream.rtt_spikes.push(rtt):  # type: ignore[union-attr]
+                self._spike(stream, "rtt", rtt, now, out)
         return out
 
     def on_events(self, events: Iterable[Event]) -> list[Signal]:
@@ -245,26 +263,13 @@ class LatencyStrategy:
                 out.extend(signals)
         return out
 
-    def _sample(
-        self, stream: _Stream, metric: str, value: int, now: int, out: list[Signal]
-    ) -> None:
-        if metric == "latency":
-            hist, spikes = stream.latency, stream.lat_spikes
-            if hist is None or spikes is None:
-                hist = stream.latency = Histogram()
-                spikes = stream.lat_spikes = _Spikes(self._spike_window, self._spike_factor)
-        else:
-            hist, spikes = stream.rtt, stream.rtt_spikes
-            if hist is None or spikes is None:
-                hist = stream.rtt = Histogram()
-                spikes = stream.rtt_spikes = _Spikes(self._spike_window, self._spike_factor)
-        hist.record(value)
-        spike, threshold = spikes.is_spike(value)
-        if spike:
-            stream.spikes += 1
-            self._alert(now, stream.exchange, stream.name, "spike", value, threshold,
-                        f"{metric} above {self._spike_factor:g}x the mean of the last "
-                        f"{self._spike_window}", stream.symbol, out)  # fmt: skip
+    def _spike(self, stream: _Stream, metric: str, value: int, now: int, out: list[Signal]) -> None:
+        spikes = stream.lat_spikes if metric == "latency" else stream.rtt_spikes
+        assert spikes is not None
+        stream.spikes += 1
+        self._alert(now, stream.exchange, stream.name, "spike", value, spikes.threshold,
+                    f"{metric} above {self._spike_factor:g}x the mean of the last "
+                    f"{self._spike_window}", stream.symbol, out)  # fmt: skip
 
     # ----------------------------------------------------------------------------- connections
     def _on_connection_event(self, event: Event) -> list[Signal]:
