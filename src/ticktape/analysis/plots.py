@@ -76,9 +76,12 @@ def _time_axis(ax: plt.Axes) -> None:
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
 
 
-def latency_cdf(samples_ms: Mapping[str, np.ndarray]) -> tuple[str, int]:
-    """Empirical CDF of exchange-to-local latency per exchange (x: ms, log scale if wide)."""
-    series = {k: np.sort(np.asarray(v, dtype=float)) for k, v in samples_ms.items() if len(v)}
+def latency_cdf(
+    quantiles_ms: Mapping[str, np.ndarray], samples: Mapping[str, int]
+) -> tuple[str, int]:
+    """CDF of exchange-to-local latency per exchange, drawn from evenly spaced quantiles
+    (``quantiles_ms[ex][i]`` = the ``i / (n - 1)`` quantile); x in ms, log scale if wide."""
+    series = {k: np.sort(np.asarray(v, dtype=float)) for k, v in quantiles_ms.items() if len(v)}
     if not series:
         return _empty("no exchange timestamps: no latency to plot")
     fig, ax = plt.subplots(figsize=(9, 3.6))

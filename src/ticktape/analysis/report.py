@@ -188,11 +188,13 @@ def _latency(con: duckdb.DuckDBPyConnection, page: _Page) -> None:
             table.column("exchange").to_pylist(), table.column("q").to_pylist(), strict=True
         )
     }
-    svg, _ = plots.latency_cdf(cdf)
-    samples = sum(table.column("n").to_pylist())
+    counts = dict(
+        zip(table.column("exchange").to_pylist(), table.column("n").to_pylist(), strict=True)
+    )
+    samples = sum(counts.values())
     page.plot(
         "plot-latency-cdf",
-        (svg, samples),
+        plots.latency_cdf(cdf, counts),
         "CDF per exchange of recv_ns - exch_ns "
         f"({CDF_POINTS + 1} quantiles of {samples:,} samples).",
     )
