@@ -115,5 +115,5 @@ def summary_text(
     for exchange, counts in sorted(ignored.items()):
         if any(counts.values()):
             detail = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()) if v)
-            lines.append(f"  ignored quotes on {exchange}: {detail}")
+            lines.append(f"  quotes with unusable sides on {exchange}: {detail}")
     return "\n".join(lines)
