@@ -1,10 +1,12 @@
 """Print query results as an aligned text table, CSV or JSON, exactly.
 
 Exactness rules (users diff these outputs): integers print in full (``recv_ns`` keeps all 19
-digits, also in JSON); floats use the shortest text that reads back to the same double
-(``repr``); timestamps print with their full precision (nanoseconds for ``TIMESTAMP_NS``);
-binary values print as ``\\x..`` escaped text in tables and CSV, and as hex strings in JSON.
-NULL is an empty CSV field, ``null`` in JSON and ``NULL`` in tables.
+digits, also in JSON); in CSV and JSON floats use the shortest text that reads back to the
+same double (``repr``), while tables show 15 significant digits (every decimal price of up to
+15 digits prints as written, without ``0.30000000000000004`` noise); timestamps print with
+their full precision (nanoseconds for ``TIMESTAMP_NS``); binary values print as ``\\x..``
+escaped text in tables and CSV, and as hex strings in JSON. NULL is an empty CSV field,
+``null`` in JSON and ``NULL`` in tables.
 """
 
 from __future__ import annotations
@@ -29,14 +31,16 @@ def _escape_binary(value: bytes) -> str:
     return "".join(chr(b) if 32 <= b < 127 and b != 92 else f"\\x{b:02x}" for b in value)
 
 
-def column_cells(column: pa.ChunkedArray) -> list[str | None]:
-    """Text of each value of ``column`` (``None`` for NULL) for tables and CSV."""
+def column_cells(column: pa.ChunkedArray, exact: bool = True) -> list[str | None]:
+    """Text of each value of ``column`` (``None`` for NULL) for CSV (``exact``) and tables."""
     kind = column.type
     if pa.types.is_temporal(kind):
         return _temporal_strings(column)
     values = column.to_pylist()
     if pa.types.is_floating(kind):
-        return [None if v is None else repr(v) for v in values]
+        if exact:
+            return [None if v is None else repr(v) for v in values]
+        return [None if v is None else format(v, ".15g") for v in values]
     if pa.types.is_binary(kind) or pa.types.is_large_binary(kind):
         return [None if v is None else _escape_binary(v) for v in values]
     if pa.types.is_boolean(kind):
@@ -61,7 +65,10 @@ def write_table(table: pa.Table, out: TextIO, max_rows: int = 0) -> None:
     """Aligned text table; ``max_rows`` > 0 prints that many rows and says how many are left."""
     shown = table.slice(0, max_rows) if max_rows and table.num_rows > max_rows else table
     names = table.column_names
-    cells = [[_NULL_TABLE if c is None else c for c in column_cells(col)] for col in shown.columns]
+    cells = [
+        [_NULL_TABLE if c is None else c for c in column_cells(col, exact=False)]
+        for col in shown.columns
+    ]
     numeric = [
         pa.types.is_integer(f.type) or pa.types.is_floating(f.type) or pa.types.is_decimal(f.type)
         for f in table.schema
