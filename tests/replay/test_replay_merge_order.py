@@ -23,7 +23,7 @@ from replay_testkit import (
 
 from ticktape import replay
 from ticktape.replay import merge
-from ticktape.replay.merge import key_order, merged_windows
+from ticktape.replay.merge import Columns, Routes, key_order, merged_windows
 from ticktape.replay.reader import find_recordings
 
 ROWS = make_rows(seed=7, rows_per_conn=25)
@@ -82,13 +82,17 @@ def _reference_digest() -> str:
 _REFERENCE_DIGEST = _reference_digest()
 
 
+def _columns(rows: list[dict]) -> tuple[Columns, Routes]:
+    routes = Routes()
+    return Columns.from_table(to_table(rows), routes), routes
+
+
 def test_ties_on_recv_ns_are_broken_by_exchange_then_conn_then_seq() -> None:
     rows = [
         {**ROWS[0], "recv_ns": 5, "exchange": ex, "conn_id": c, "seq": s, "stream": "x"}
         for ex, c, s in [("mexc", 1, 0), ("binance", 9, 1), ("binance", 2, 3), ("binance", 2, 2)]
     ]
-    table = to_table(rows)
-    order = key_order(table)
+    order = key_order(*_columns(rows))
     assert order is not None
     assert [(rows[i]["exchange"], rows[i]["conn_id"], rows[i]["seq"]) for i in order] == [
         ("binance", 2, 2),
@@ -102,14 +106,14 @@ def test_exact_duplicate_keys_still_get_one_order_from_the_payload() -> None:
     base = {**ROWS[1], "recv_ns": 1, "conn_id": 1, "seq": 1}
     a, b = {**base, "payload": b"b"}, {**base, "payload": b"a"}
     for rows in ([a, b], [b, a]):
-        table = to_table(rows)
-        order = key_order(table)
-        ordered = table if order is None else table.take(order)
-        assert ordered.column("payload").to_pylist() == [b"a", b"b"]
+        columns, routes = _columns(rows)
+        order = key_order(columns, routes)
+        ordered = columns if order is None else columns.take(order)
+        assert ordered.payload.tolist() == [b"a", b"b"]
 
 
 def test_sorted_input_is_not_copied() -> None:
-    assert key_order(to_table(EXPECTED)) is None
+    assert key_order(*_columns(EXPECTED)) is None
 
 
 def test_parts_are_opened_only_when_the_watermark_reaches_them(
@@ -131,8 +135,8 @@ def test_parts_are_opened_only_when_the_watermark_reaches_them(
     monkeypatch.setattr(merge, "read_part", counting)
     total_parts = sum(len(f.parts) for f in files)
     most_ahead = 0
-    for window in merged_windows(files, window_rows=64):
-        newest_row = window.column("recv_ns").to_pylist()[-1]
+    for window in merged_windows(files, Routes(), window_rows=64):
+        newest_row = int(window.recv[-1])
         ahead = sum(1 for start in opened if start > newest_row + hour)
         most_ahead = max(most_ahead, ahead)
     assert len(opened) == total_parts
@@ -141,8 +145,11 @@ def test_parts_are_opened_only_when_the_watermark_reaches_them(
 
 def test_windows_are_in_order_and_cover_every_row(tmp_path: Path) -> None:
     _rotate(ROWS, tmp_path, random.Random(3))
-    windows = list(merged_windows(find_recordings([tmp_path]), window_rows=16))
+    routes = Routes()
+    windows = list(merged_windows(find_recordings([tmp_path]), routes, window_rows=16))
     assert len(windows) > 5
-    table = pa.concat_tables(windows)
-    assert table.num_rows == len(ROWS)
-    assert key_order(table) is None
+    merged = Columns.concat(windows)
+    assert len(merged) == len(ROWS)
+    assert key_order(merged, routes) is None
+    table = pa.concat_tables(w.to_table(routes) for w in windows)
+    assert table.column("payload").to_pylist() == [r["payload"] for r in EXPECTED]

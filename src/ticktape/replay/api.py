@@ -37,7 +37,7 @@ from ticktape.replay.driver import (
     Strategy,
 )
 from ticktape.replay.errors import BadOptionError, UnknownStrategyNameError
-from ticktape.replay.merge import DEFAULT_WINDOW_ROWS, merged_windows
+from ticktape.replay.merge import DEFAULT_WINDOW_ROWS, NO_REQ, Routes, merged_windows
 from ticktape.replay.pacing import Clock, Pacer, Sleeper, parse_speed
 from ticktape.replay.reader import RecordingFile, find_recordings
 
@@ -91,19 +91,30 @@ class Tape:
         return sorted({f.day for f in self.files})
 
     def windows(self) -> Iterator[pa.Table]:
-        """The rows as Arrow tables, in the total order (window sizes vary)."""
-        return merged_windows(self.files, self.window_rows)
+        """The rows as schema-v1 Arrow tables, in the total order (window sizes vary)."""
+        routes = Routes()
+        for window in merged_windows(self.files, routes, self.window_rows):
+            yield window.to_table(routes)
 
     def rows(self) -> Iterator[Row]:
         """Every row, in the total order ``(recv_ns, exchange, conn_id, seq)``."""
-        for window in self.windows():
-            columns = [window.column(name).to_pylist() for name in Row._fields]
-            yield from map(Row._make, zip(*columns, strict=True))
+        routes = Routes()
+        for window in merged_windows(self.files, routes, self.window_rows):
+            for recv, conn, seq, route, req, binary, payload in zip(
+                window.recv.tolist(), window.conn.tolist(), window.seq.tolist(),
+                window.route.tolist(), window.req.tolist(), window.binary.tolist(),
+                window.payload.tolist(), strict=True,
+            ):  # fmt: skip
+                yield Row(
+                    recv, routes.exchanges[route], routes.streams[route], conn, seq,
+                    routes.kinds[route], None if req == NO_REQ else req, binary, payload,
+                )  # fmt: skip
 
     def events(self, decoder_factory: DecoderFactory | None = None) -> Iterator[Event]:
         """Decoded events (with Connected/Disconnected/Gap/DecodeError), in replay order."""
-        driver = Driver(decoder_factory=decoder_factory)
-        for window in self.windows():
+        routes = Routes()
+        driver = Driver(routes, decoder_factory=decoder_factory)
+        for window in merged_windows(self.files, routes, self.window_rows):
             yield from driver.feed(window)
 
     def run(
@@ -134,14 +145,16 @@ class Tape:
             if sleeper is not None:
                 kwargs["sleeper"] = sleeper
             pacer = Pacer(factor, **kwargs)
+        routes = Routes()
         driver = Driver(
+            routes,
             named,
             decoder_factory=decoder_factory,
             pacer=pacer,
             progress=progress,
             total_rows=self.num_rows,
         )
-        for window in self.windows():
+        for window in merged_windows(self.files, routes, self.window_rows):
             driver.feed(window)
         counts = driver.finish()
         results = {name: dict(strategy.results()) for name, strategy in named.items()}

@@ -23,7 +23,7 @@ event at its due time.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, Protocol
 
@@ -43,10 +43,12 @@ from ticktape.exchanges.events import (
     Trade,
 )
 from ticktape.replay.digest import EventDigest
+from ticktape.replay.merge import NO_REQ, Columns, Routes
 from ticktape.replay.pacing import Pacer
 
 DecoderFactory = Callable[[str], Decoder]
 Progress = Callable[[int, int], None]  # (rows done, rows in total)
+_Route = tuple[int, str, str, "Decoder | None"]  # action, exchange, stream, decoder
 
 _DATA: Final = 0
 _OPEN: Final = 1
@@ -115,6 +117,7 @@ def _add_into(total: dict[str, int], more: Mapping[str, int]) -> None:
 class Driver:
     """Turns ordered row windows into events, feeds strategies, keeps counts and the digest.
 
+    ``routes`` is the merge's route table (the windows' route ids refer to it).
     ``strategies`` maps a name to a strategy object; the driver owns calling ``on_event(s)`` and
     ``finish``. ``decoder_factory`` (default: the exchanges registry) is asked once per exchange.
     Call :meth:`feed` with each window in order, then :meth:`finish` once.
@@ -122,6 +125,7 @@ class Driver:
 
     def __init__(
         self,
+        routes: Routes,
         strategies: Mapping[str, Strategy] | None = None,
         *,
         decoder_factory: DecoderFactory | None = None,
@@ -138,46 +142,31 @@ class Driver:
         self._progress = progress
         self._total_rows = total_rows
         self._last_seq: dict[int, int] = {}
+        self._routes = routes
+        self._actions: list[_Route] = []
         self._finished = False
 
     # ---------------------------------------------------------------------------------- feed
-    def feed(self, window: pa.Table) -> list[Event]:
+    def feed(self, window: Columns) -> list[Event]:
         """Process one window (rows in merge order, after every earlier window); return events."""
-        rows = window.num_rows
+        rows = len(window)
         if rows == 0:
             return []
-        kind = _dictionary(window, "kind")
-        exchange = _dictionary(window, "exchange")
-        stream = _dictionary(window, "stream")
-        kind_values = kind.dictionary.to_pylist()
-        exchange_values = exchange.dictionary.to_pylist()
-        stream_values = stream.dictionary.to_pylist()
-        n_exchange, n_stream = len(exchange_values), len(stream_values)
-        kind_idx = kind.indices.to_numpy().astype(np.int64)
-        codes_np = (kind_idx * n_exchange + exchange.indices.to_numpy()) * n_stream
-        codes_np += stream.indices.to_numpy()
-        routes: dict[int, tuple[int, str, str, Decoder | None]] = {}
-        for code in np.unique(codes_np).tolist():
-            rest, stream_i = divmod(code, n_stream)
-            kind_i, exchange_i = divmod(rest, n_exchange)
-            action = _ACTIONS.get(kind_values[kind_i], _SKIP)
-            name = exchange_values[exchange_i]
-            decoder = self._decoder(name) if action == _DATA else None
-            routes[code] = (action, name, stream_values[stream_i], decoder)
-        by_kind = np.bincount(kind_idx, minlength=len(kind_values)).tolist()
-        _add_into(self.counts.rows_by_kind, dict(zip(kind_values, by_kind, strict=True)))
+        routes = self._route_actions()
+        route_counts = np.bincount(window.route, minlength=len(routes)).tolist()
+        by_kind = self.counts.rows_by_kind
+        for route, n in enumerate(route_counts):
+            if n:
+                kind = self._routes.kinds[route]
+                by_kind[kind] = by_kind.get(kind, 0) + n
 
-        recv_np = window.column("recv_ns").to_numpy()
-        conn_np = window.column("conn_id").to_numpy()
-        seq_np = window.column("seq").to_numpy()
-        gaps = self._find_gaps(conn_np, seq_np)
-        codes = codes_np.tolist()
-        recv = recv_np.tolist()
-        conns = conn_np.tolist()
-        seqs = seq_np.tolist()
-        payloads = window.column("payload").to_pylist()
-        req_column = window.column("req_ns")
-        reqs = req_column.to_pylist() if req_column.null_count < rows else None
+        gaps = self._find_gaps(window.conn, window.seq)
+        codes = window.route.tolist()
+        recv = window.recv.tolist()
+        conns = window.conn.tolist()
+        seqs = window.seq.tolist()
+        payloads = window.payload.tolist()
+        reqs = window.req.tolist() if bool((window.req != NO_REQ).any()) else None
 
         if self._pacer is not None:
             events = self._run_paced(routes, codes, recv, conns, seqs, payloads, reqs, gaps)
@@ -207,7 +196,7 @@ class Driver:
             for name, strategy in self.strategies.items():
                 self.counts.signals[name] += len(_on_events(strategy, events))
 
-        self._count(events, rows, int(recv_np[0]), int(recv_np[-1]), len(gaps))
+        self._count(events, rows, recv[0], recv[-1], len(gaps))
         self.digest.update(events)
         if self._progress is not None:
             self._progress(self.counts.rows, self._total_rows)
@@ -223,6 +212,17 @@ class Driver:
         return self.counts
 
     # ------------------------------------------------------------------------------- helpers
+    def _route_actions(self) -> list[_Route]:
+        """Per route id: (action, exchange, stream, decoder), extended as new routes appear."""
+        actions = self._actions
+        routes = self._routes
+        for route in range(len(actions), len(routes)):
+            action = _ACTIONS.get(routes.kinds[route], _SKIP)
+            exchange = routes.exchanges[route]
+            decoder = self._decoder(exchange) if action == _DATA else None
+            actions.append((action, exchange, routes.streams[route], decoder))
+        return actions
+
     def _decoder(self, exchange: str) -> Decoder:
         decoder = self._decoders.get(exchange)
         if decoder is None:
@@ -263,13 +263,13 @@ class Driver:
 
     def _run_paced(
         self,
-        routes: Mapping[int, tuple[int, str, str, Decoder | None]],
+        routes: Sequence[_Route],
         codes: list[int],
         recv: list[int],
         conns: list[int],
         seqs: list[int],
         payloads: list[bytes],
-        reqs: list[int | None] | None,
+        reqs: list[int] | None,
         gaps: list[tuple[int, str]],
     ) -> list[Event]:
         """Row by row: wait until each row is due, then decode it and feed every strategy."""
@@ -312,13 +312,13 @@ class Driver:
 
 def _decode_rows(
     events: list[Event],
-    routes: Mapping[int, tuple[int, str, str, Decoder | None]],
+    routes: Sequence[_Route],
     codes: list[int],
     recv: list[int],
     conns: list[int],
     seqs: list[int],
     payloads: list[bytes],
-    reqs: list[int | None] | None,
+    reqs: list[int] | None,
 ) -> None:
     """The hot loop: append the events of these rows (all in order) to ``events``."""
     if reqs is not None:
@@ -342,13 +342,13 @@ def _decode_rows(
 
 def _decode_rest_rows(
     events: list[Event],
-    routes: Mapping[int, tuple[int, str, str, Decoder | None]],
+    routes: Sequence[_Route],
     codes: list[int],
     recv: list[int],
     conns: list[int],
     seqs: list[int],
     payloads: list[bytes],
-    reqs: list[int | None],
+    reqs: list[int],
 ) -> None:
     """Like the hot loop, for windows holding REST rows: stamp ``req_ns`` on market events."""
     for code, recv_ns, conn_id, seq, payload, req_ns in zip(
@@ -356,7 +356,7 @@ def _decode_rest_rows(
     ):
         before = len(events)
         _decode_rows(events, routes, [code], [recv_ns], [conn_id], [seq], [payload], None)
-        if req_ns is not None:
+        if req_ns != NO_REQ:
             for i in range(before, len(events)):
                 event = events[i]
                 if type(event) is Quote or type(event) is Trade:
@@ -374,14 +374,6 @@ def _on_events(strategy: Strategy, events: list[Event]) -> list[Any]:
         if found:
             signals += found
     return signals
-
-
-def _dictionary(window: pa.Table, name: str) -> pa.DictionaryArray:
-    column = window.column(name)
-    array = column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
-    if not isinstance(array, pa.DictionaryArray):
-        array = array.dictionary_encode()
-    return array
 
 
 def _text(payload: bytes) -> str:
