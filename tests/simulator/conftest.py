@@ -39,8 +39,9 @@ async def read_frames(
         left = deadline - loop.time()
         if left <= 0:
             break
-        try:
-            msg = await ws.receive(timeout=left)
+        try:  # an outer deadline: receive(timeout=) restarts on every auto-answered ping
+            async with asyncio.timeout(left):
+                msg = await ws.receive()
         except TimeoutError:
             break
         if msg.type == aiohttp.WSMsgType.TEXT:

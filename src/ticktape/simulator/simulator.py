@@ -70,9 +70,11 @@ class Simulator:
         for name, server in self._servers.items():
             app = web.Application()
             app.add_routes(server.routes())
-            runner = web.AppRunner(app, handle_signals=False, access_log=None)
+            runner = web.AppRunner(
+                app, handle_signals=False, access_log=None, shutdown_timeout=1.0
+            )
             await runner.setup()
-            await web.TCPSite(runner, host, 0, shutdown_timeout=1.0).start()
+            await web.TCPSite(runner, host, 0).start()
             self._runners.append(runner)
             port = runner.addresses[0][1]
             server.base_ws_url = f"ws://{host}:{port}"
