@@ -42,10 +42,11 @@ def make_rows(
     """Rows of several connections; ``recv_ns`` on a coarse grid to force ties."""
     rng = random.Random(seed)
     rows: list[Row] = []
-    conn_id = 0
+    conn_ids = list(range(1, len(exchanges) * conns_per_exchange + 1))
+    rng.shuffle(conn_ids)  # so conn_id order says nothing about exchange order
     for exchange in exchanges:
         for _ in range(conns_per_exchange):
-            conn_id += 1
+            conn_id = conn_ids.pop()
             t = day_ns + rng.randrange(0, 50) * grid_ns
             stream = f"{exchange}.btc"
             url = b"wss://example/" + stream.encode()
