@@ -278,3 +278,72 @@ def test_real_replay_results_are_found(day_root: Path) -> None:
     for path in written:
         assert path.stem in names or f"result_{path.stem}" in names
     assert con.sql("SELECT DISTINCT strategy FROM latency").fetchall() == [("latency",)]
+
+
+def _recorder_segment(day: Path, conn_id: int, start_ns: int, batches: int = 3) -> Path:
+    """A live segment written by the recorder's own SegmentWriter (one dictionary per batch)."""
+    import pyarrow.fs as pafs
+
+    from ticktape.recorder.segment import SegmentWriter
+
+    rows = list(synthetic.connection_rows("mexc", conn_id, start_ns, 60))
+    path = day / synthetic.file_name(start_ns, "mexc", conn_id, ".arrow")
+    writer = SegmentWriter(pafs.LocalFileSystem(), str(path), RECORD_SCHEMA, start_ns)
+    step = -(-len(rows) // batches)
+    for offset in range(0, len(rows), step):  # each batch builds its own dictionaries
+        writer.write(synthetic.rows_table(rows[offset : offset + step]).to_batches()[0])
+    return path
+
+
+def test_recorder_segments_and_their_compaction(day_root: Path) -> None:
+    import pyarrow.fs as pafs
+
+    from ticktape.recorder.compaction import compact_segment
+
+    day = next(day_root.glob("20*"))
+    live = _recorder_segment(day, 71, DAY_START_NS + 20_000_000_000)
+    rotated = _recorder_segment(day, 72, DAY_START_NS + 30_000_000_000)
+    compact_segment(pafs.LocalFileSystem(), str(rotated))
+    assert not rotated.exists() and rotated.with_suffix(".parquet").exists()
+    con = connect(day_root)
+    rows = dict(
+        con.sql("SELECT conn_id, count(*) FROM raw WHERE conn_id > 70 GROUP BY 1").fetchall()
+    )
+    assert rows == {71: 64, 72: 64}
+    states = dict(con.sql("SELECT path, cache FROM files").fetchall())
+    assert states[str(live)] == "live" and states[str(rotated.with_suffix(".parquet"))] == "built"
+    quotes = dict(
+        con.sql("SELECT conn_id, count(*) FROM quotes WHERE conn_id > 70 GROUP BY 1").fetchall()
+    )
+    assert quotes == {71: 48, 72: 48}
+
+
+def test_segment_rotated_while_reading_is_read_from_its_parquet(
+    day_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pyarrow.fs as pafs
+
+    from ticktape.analysis import connection
+    from ticktape.recorder.compaction import compact_segment
+
+    day = next(day_root.glob("20*"))
+    segment = _recorder_segment(day, 73, DAY_START_NS + 40_000_000_000)
+    real_read = connection.read_segment
+
+    def rotate_then_read(path: Path) -> pa.Table:
+        compact_segment(pafs.LocalFileSystem(), str(path))  # the recorder wins the race
+        return real_read(path)
+
+    monkeypatch.setattr(connection, "read_segment", rotate_then_read)
+    con = connect(day_root)
+    assert con.sql("SELECT count(*) FROM raw WHERE conn_id = 73").fetchall() == [(64,)]
+    assert con.sql("SELECT count(*) FROM quotes WHERE conn_id = 73").fetchall() == [(48,)]
+    assert not segment.exists()
+
+
+def test_garbage_segment_is_an_error_naming_it(day_root: Path) -> None:
+    day = next(day_root.glob("20*"))
+    garbage = day / synthetic.file_name(DAY_START_NS + 7, "binance", 5, ".arrow")
+    garbage.write_bytes(b"this is not arrow at all")
+    with pytest.raises(SourceError, match=rf"{garbage.name}: not an Arrow IPC stream"):
+        connect(day_root)

@@ -37,8 +37,8 @@ from ticktape.analysis.normalize import (
     normalize,
 )
 from ticktape.analysis.results import find_results
-from ticktape.analysis.segments import read_segment
-from ticktape.analysis.sources import Recordings, find_recordings
+from ticktape.analysis.segments import SegmentGone, read_segment
+from ticktape.analysis.sources import Recordings, find_recordings, published_sibling
 from ticktape.schema import RECORD_SCHEMA
 
 CORE_VIEWS: Final = ("raw", "quotes", "trades", "issues", "connections", "gaps", "files")
@@ -109,17 +109,19 @@ def _create_views(
     files: dict[str, list[Path]] = {name: [] for name in TABLES}
     file_rows: list[dict[str, object]] = []
     for entry in cached:
-        if entry.paths is not None:
-            for name in TABLES:
-                files[name].append(entry.paths[name])
-        elif entry.tables is not None:
-            for name in TABLES:
-                memory[name].append(entry.tables.table(name))
-        state = "memory" if entry.paths is None else ("built" if entry.built else "reused")
-        file_rows.append(_file_row(entry.source.path, "parquet", entry, state))
+        _add_cached(entry, files, memory, file_rows)
     live_raw: list[pa.Table] = []
+    parquet_paths = [r.path for r in recordings.parquet]
     for seg in recordings.segments:
-        raw = read_segment(seg.path)
+        try:
+            raw = read_segment(seg.path)
+        except SegmentGone:  # rotated while we read: its rows are in the published Parquet
+            published = find_recordings(published_sibling(seg.path)).parquet
+            for rec in published:
+                entry = ensure_cached(rec, fingerprint, factory, cache_dir)
+                _add_cached(entry, files, memory, file_rows)
+                parquet_paths.append(rec.path)
+            continue
         live_raw.append(_plain_raw(raw))
         decoded = normalize(raw, factory)
         for name in TABLES:
@@ -135,9 +137,7 @@ def _create_views(
         )
 
     con.register("_ticktape_live_raw", _concat(live_raw, _PLAIN_RAW_SCHEMA))
-    raw_source = views.union_source(
-        views.RAW_COLUMNS, [r.path for r in recordings.parquet], "_ticktape_live_raw"
-    )
+    raw_source = views.union_source(views.RAW_COLUMNS, parquet_paths, "_ticktape_live_raw")
     con.execute(views.raw_view(raw_source))
     columns = {
         "quotes": views.QUOTE_COLUMNS,
@@ -156,14 +156,30 @@ def _create_views(
     _create_result_views(con, recordings)
 
 
-def _file_row(path: Path, kind: str, entry: CachedFile, state: str) -> dict[str, object]:
-    return {
-        "path": str(path),
-        "kind": kind,
-        "size": entry.source.size,
-        "mtime_ns": entry.source.mtime_ns,
-        "cache": state,
-    }
+def _add_cached(
+    entry: CachedFile,
+    files: dict[str, list[Path]],
+    memory: dict[str, list[pa.Table]],
+    file_rows: list[dict[str, object]],
+) -> None:
+    """Route one Parquet file's normalized tables to the views (cache files or memory)."""
+    if entry.paths is not None:
+        for name in TABLES:
+            files[name].append(entry.paths[name])
+    elif entry.tables is not None:
+        for name in TABLES:
+            memory[name].append(entry.tables.table(name))
+    state = "memory" if entry.paths is None else ("built" if entry.built else "reused")
+    source = entry.source
+    file_rows.append(
+        {
+            "path": str(source.path),
+            "kind": "parquet",
+            "size": source.size,
+            "mtime_ns": source.mtime_ns,
+            "cache": state,
+        }
+    )
 
 
 def _create_result_views(con: duckdb.DuckDBPyConnection, recordings: Recordings) -> None:

@@ -75,6 +75,21 @@ def _stat(path: Path) -> RecordingFile:
     return RecordingFile(path=path, size=int(info.size or 0), mtime_ns=int(info.mtime_ns or 0))
 
 
+def published_sibling(segment: Path) -> Path:
+    """The Parquet file a segment becomes on rotation."""
+    return segment.with_name(segment.name[: -len(SEGMENT_SUFFIX)] + PARQUET_SUFFIX)
+
+
+def _stat_or_published(path: Path) -> RecordingFile:
+    """Stat ``path``; a segment rotated away since it was listed is replaced by its Parquet."""
+    try:
+        return _stat(path)
+    except SourceError:
+        if path.suffix == SEGMENT_SUFFIX and published_sibling(path).is_file():
+            return _stat(published_sibling(path))
+        raise
+
+
 def _list_dir(folder: Path) -> list[pafs.FileInfo]:
     try:
         return sorted(
@@ -196,7 +211,7 @@ def find_recordings(paths: str | Path | Sequence[str | Path]) -> Recordings:
             if resolved in seen:
                 continue
             seen.add(resolved)
-            rec = _stat(resolved)
+            rec = _stat_or_published(resolved)
             if rec.is_segment:
                 segments.append(rec)
             else:
