@@ -9,8 +9,9 @@ import orjson
 import pytest
 
 from ticktape.recorder.backoff import Backoff
+from ticktape.recorder.batches import chunk_batch
 from ticktape.recorder.clock import Clock, ManualClock
-from ticktape.recorder.rows import CONN_ID_STRIDE, ConnIds, ConnRows
+from ticktape.recorder.rows import CONN_ID_STRIDE, ConnBuffer, ConnIds
 
 
 def test_clock_is_anchored_to_the_wall_clock() -> None:
@@ -106,14 +107,28 @@ def test_conn_ids_are_unique_across_restarts_and_numbered_from_start_ms() -> Non
     assert max(ids_a + ids_b) < 2**63
 
 
-def test_conn_rows_number_seq_from_zero_and_stamp_from_the_clock() -> None:
-    rows: list[tuple[object, ...]] = []
+def test_conn_buffer_numbers_seq_from_zero_and_builds_schema_v1_batches() -> None:
     clock = ManualClock(start_ns=100)
-    conn = ConnRows(lambda *row: rows.append(row), clock, conn_id=7, stream="s")
+    seen: list[tuple[object, ...]] = []
+    conn = ConnBuffer("fake", 7, "s", clock, hook=lambda *row: seen.append(row))
     conn.add("open", "ws://x")
     clock.advance(3)
     conn.add("data", b"\x00\xff", stream="other", req_ns=50, binary=True)
-    assert rows == [
-        (100, "s", 7, 0, "open", None, False, b"ws://x"),
-        (103, "other", 7, 1, "data", 50, True, b"\x00\xff"),
+    conn.recv.append(200)  # the listener's fast path: three appends
+    conn.payload.append(b"{}")
+    conn.binary.append(False)
+    assert conn.seq == 3 and conn.messages() == 2
+    first = conn.take()
+    assert first is not None and conn.take() is None
+    conn.add("close", "shutdown")
+    second = conn.take()
+    assert second is not None and second.base_seq == 3
+    rows = chunk_batch("fake", first).to_pylist() + chunk_batch("fake", second).to_pylist()
+    assert [tuple(r.values()) for r in rows] == [
+        (100, "fake", "s", 7, 0, "open", None, False, b"ws://x"),
+        (103, "fake", "other", 7, 1, "data", 50, True, b"\x00\xff"),
+        (200, "fake", "s", 7, 2, "data", None, False, b"{}"),
+        (rows[3]["recv_ns"], "fake", "s", 7, 3, "close", None, False, b"shutdown"),
     ]
+    assert seen[0] == ("fake", 100, "s", 7, 0, "open", None, False, b"ws://x")
+    assert seen[1] == ("fake", 103, "other", 7, 1, "data", 50, True, b"\x00\xff")

@@ -1,9 +1,11 @@
 """All disk work of a recording, on one dedicated thread, so socket reads never wait on disk.
 
-The event loop only hands over finished ``RecordBatch`` objects (``submit``) and time ticks
-(``tick``); this thread owns every :class:`~ticktape.recorder.writer.RotatingWriter` and calls
-``write`` / ``tick`` / ``close`` on them in order. Arrow's IPC and Parquet writers release the
-GIL for the heavy parts, so the loop keeps reading while a batch is written.
+The event loop only hands over the rows it took from its connections (``submit``: plain lists,
+an O(1)-per-row copy) and time ticks (``tick``); this thread builds the Arrow batch
+(:func:`~ticktape.recorder.batches.exchange_batch`), owns every
+:class:`~ticktape.recorder.writer.RotatingWriter` and calls ``write`` / ``tick`` / ``close`` on
+them in order. Arrow's IPC and Parquet writers release the GIL for the heavy parts, and batch
+building runs in GIL slices, so the loop keeps reading meanwhile.
 
 Failure contract: the first exception raised by a writer is kept in :attr:`DiskThread.error`
 (the thread keeps draining the queue without writing, so producers never block) and the
@@ -15,10 +17,13 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 import pyarrow as pa
+
+from ticktape.recorder.batches import exchange_batch
+from ticktape.recorder.rows import ConnChunk
 
 
 class BatchWriter(Protocol):
@@ -44,9 +49,10 @@ class DiskThread:
         self._closed = False
         self._thread.start()
 
-    def submit(self, exchange: str, batch: pa.RecordBatch) -> None:
-        """Queue ``batch`` for ``exchange``'s writer (called from the event loop; never blocks)."""
-        self._queue.put((exchange, batch))
+    def submit(self, exchange: str, chunks: Sequence[ConnChunk]) -> None:
+        """Queue rows for ``exchange``'s writer (called from the event loop; never blocks)."""
+        if chunks:
+            self._queue.put((exchange, chunks))
 
     def tick(self, now_ns: int) -> None:
         """Let every writer rotate on time (and at UTC midnight)."""
@@ -79,9 +85,11 @@ class DiskThread:
                     for writer in self.writers.values():
                         writer.tick(item)
                 else:
-                    exchange, batch = item
-                    self.writers[exchange].write(batch)
-                    self.rows_written += batch.num_rows
+                    exchange, chunks = item
+                    batch = exchange_batch(exchange, chunks)
+                    if batch is not None:
+                        self.writers[exchange].write(batch)
+                        self.rows_written += batch.num_rows
             except BaseException as exc:
                 self.error = exc
         for writer in self.writers.values():

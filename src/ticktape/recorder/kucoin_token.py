@@ -13,7 +13,7 @@ from typing import Any
 import aiohttp
 
 from ticktape.recorder.rest_poller import http_request
-from ticktape.recorder.rows import ConnRows
+from ticktape.recorder.rows import ConnBuffer
 
 
 class TokenError(RuntimeError):
@@ -21,7 +21,7 @@ class TokenError(RuntimeError):
 
 
 async def fetch_token(
-    http: aiohttp.ClientSession | None, module: Any, rest_url: str, rows: ConnRows
+    http: aiohttp.ClientSession | None, module: Any, rest_url: str, rows: ConnBuffer
 ) -> Any:
     """Ask for a public token; return ``module.parse_token(body)`` (e.g. a ``KucoinToken``).
 

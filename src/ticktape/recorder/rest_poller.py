@@ -36,7 +36,7 @@ from ticktape import schema
 from ticktape.exchanges.base import ExchangeModule, RestRequest
 from ticktape.recorder.backoff import Backoff
 from ticktape.recorder.clock import Clock
-from ticktape.recorder.rows import AppendRow, ConnIds, ConnRows
+from ticktape.recorder.rows import ConnBuffer, ConnIds, ExchangeRows
 
 REQUEST_TIMEOUT_S: Final = 10.0
 SHUTDOWN_GRACE_S: Final = 2.0
@@ -86,7 +86,7 @@ async def http_request(
     http: aiohttp.ClientSession,
     base_url: str,
     request: RestRequest,
-    rows: ConnRows,
+    rows: ConnBuffer,
     timeout_s: float = REQUEST_TIMEOUT_S,
 ) -> HttpResult:
     """Send ``request``, recording a ``sent`` row and a ``data`` or ``error`` row."""
@@ -125,7 +125,7 @@ class RestPoller:
         rest_url: str,
         symbols: Sequence[str],
         poll_interval_s: float,
-        append: AppendRow,
+        rows: ExchangeRows,
         clock: Clock,
         conn_ids: ConnIds,
         stop: asyncio.Event,
@@ -137,7 +137,7 @@ class RestPoller:
         self.rest_url = rest_url
         self.requests = module.rest_poll_requests(list(symbols))  # canonical symbols
         self.poll_interval_s = poll_interval_s
-        self.append = append
+        self.rows = rows
         self.clock = clock
         self.conn_ids = conn_ids
         self.stop = stop
@@ -147,7 +147,7 @@ class RestPoller:
         self.conn_id: int | None = None
         self.blocked_until = 0.0  # time.monotonic() before which no request may be sent
         self.reconnects = 0
-        self._rows: ConnRows | None = None
+        self._buffer: ConnBuffer | None = None
         self._data = 0
         self._last_data_ns = 0
 
@@ -159,8 +159,8 @@ class RestPoller:
 
     async def run(self) -> None:
         self.conn_id = self.conn_ids.next()
-        rows = ConnRows(self.append, self.clock, self.conn_id, self.rest_url)
-        self._rows = rows
+        rows = self.rows.open(self.conn_id, self.rest_url)
+        self._buffer = rows
         rows.add(schema.KIND_OPEN, self.rest_url)
         next_round = time.monotonic()
         try:
@@ -175,9 +175,10 @@ class RestPoller:
                         break
         finally:
             rows.add(schema.KIND_CLOSE, "shutdown")
+            rows.closed = True
             self.state = PollState.STOPPED
 
-    async def _poll_once(self, request: RestRequest, rows: ConnRows) -> bool:
+    async def _poll_once(self, request: RestRequest, rows: ConnBuffer) -> bool:
         """One request; False if the recorder is stopping."""
         task = asyncio.ensure_future(http_request(self.http, self.rest_url, request, rows))
         stop_wait = asyncio.ensure_future(self.stop.wait())

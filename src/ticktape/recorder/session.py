@@ -39,7 +39,7 @@ from ticktape.recorder.clock import PROBE_INTERVAL_S, Clock
 from ticktape.recorder.config import RecordConfig, with_urls
 from ticktape.recorder.disk_thread import DiskThread
 from ticktape.recorder.rest_poller import RestPoller
-from ticktape.recorder.rows import STREAM_CLOCK, ConnIds, ConnRows, RowHook, hooked
+from ticktape.recorder.rows import STREAM_CLOCK, ConnIds, ExchangeRows, RowHook
 from ticktape.recorder.ws_connection import WsConnection
 
 DISK_CLOSE_TIMEOUT_S: Final = 120.0
@@ -64,11 +64,11 @@ class Tuning:
 
 @dataclass(slots=True)
 class ExchangeRun:
-    """One exchange during a run: its buffer and its connection tasks (for the status view)."""
+    """One exchange during a run: its rows, writer and connection tasks (for the status view)."""
 
     name: str
     method: str
-    buffer: Any
+    rows: ExchangeRows
     writer: Any
     connections: list[Any] = field(default_factory=list)
 
@@ -153,7 +153,6 @@ class Recorder:
             yield with_urls(self.cfg, urls)
 
     async def _record(self, cfg: RecordConfig, stop: asyncio.Event) -> None:
-        from ticktape.recorder.buffer import RowBuffer
         from ticktape.recorder.writer import RotatingWriter
 
         for ex in cfg.exchanges:
@@ -164,7 +163,8 @@ class Recorder:
                 rotate_bytes=cfg.rotate_bytes,
                 metadata=file_metadata(cfg, ex.name),
             )
-            self.exchanges[ex.name] = ExchangeRun(ex.name, ex.method, RowBuffer(ex.name), writer)
+            rows = ExchangeRows(ex.name, self.clock, self.on_row)
+            self.exchanges[ex.name] = ExchangeRun(ex.name, ex.method, rows, writer)
         self.disk = DiskThread({name: run.writer for name, run in self.exchanges.items()})
         self.started_ns = self.clock.now_ns()
         connector = aiohttp.TCPConnector(limit_per_host=4, keepalive_timeout=60)
@@ -199,12 +199,11 @@ class Recorder:
         for ex in cfg.exchanges:
             run = self.exchanges[ex.name]
             module = self.module(ex.name)
-            append = hooked(run.buffer.append, ex.name, self.on_row)
             if ex.method == "rest":
                 run.connections.append(
                     RestPoller(
                         exchange=ex.name, module=module, rest_url=ex.rest_url,
-                        symbols=ex.symbols, poll_interval_s=ex.poll_interval_s, append=append,
+                        symbols=ex.symbols, poll_interval_s=ex.poll_interval_s, rows=run.rows,
                         clock=self.clock, conn_ids=self.conn_ids, stop=stop, http=http,
                         backoff=Backoff(base_s=1.0, cap_s=max(60.0, t.backoff_cap_s),
                                         rng=random.Random(self._rng.random())),
@@ -217,7 +216,7 @@ class Recorder:
                 run.connections.append(
                     WsConnection(
                         exchange=ex.name, module=module, ws_url=ex.ws_url, rest_url=ex.rest_url,
-                        streams=streams[start : start + size], append=append, clock=self.clock,
+                        streams=streams[start : start + size], rows=run.rows, clock=self.clock,
                         conn_ids=self.conn_ids, stop=stop, http=http,
                         backoff=Backoff(base_s=t.backoff_base_s, cap_s=t.backoff_cap_s,
                                         stable_after_s=t.backoff_stable_s,
@@ -253,9 +252,7 @@ class Recorder:
         """Hand every buffered row to the disk thread, then a rotation tick."""
         assert self.disk is not None
         for name, run in self.exchanges.items():
-            batch = run.buffer.take()
-            if batch is not None:
-                self.disk.submit(name, batch)
+            self.disk.submit(name, run.rows.take())
         self.disk.tick(self.clock.now_ns())
 
     async def _flush_loop(self, stop: asyncio.Event) -> None:
@@ -267,12 +264,7 @@ class Recorder:
     async def _probe_loop(self, stop: asyncio.Event) -> None:
         """A ``clock`` row per exchange now and every ``probe_interval_s``."""
         rows = {
-            name: ConnRows(
-                hooked(run.buffer.append, name, self.on_row),
-                self.clock,
-                self.conn_ids.next(),
-                STREAM_CLOCK,
-            )
+            name: run.rows.open(self.conn_ids.next(), STREAM_CLOCK)
             for name, run in self.exchanges.items()
         }
         while not stop.is_set():

@@ -51,7 +51,7 @@ from ticktape import schema
 from ticktape.exchanges.base import ExchangeModule
 from ticktape.recorder.backoff import Backoff
 from ticktape.recorder.clock import Clock
-from ticktape.recorder.rows import STREAM_CLOSE, STREAM_PONG, AppendRow, ConnIds, ConnRows
+from ticktape.recorder.rows import STREAM_CLOSE, STREAM_PONG, ConnBuffer, ConnIds, ExchangeRows
 
 _TEXT: Final = WSMsgType.TEXT
 _BINARY: Final = WSMsgType.BINARY
@@ -91,16 +91,15 @@ TRANSITIONS: Final = {
 class _Listener(picows.WSListener):  # type: ignore[misc]
     """Rows of one WebSocket connection; ``on_ws_frame`` is the recorder's hot path."""
 
-    def __init__(self, rows: ConnRows, clock: Clock, url: str, welcome: Any = None) -> None:
+    def __init__(self, buffer: ConnBuffer, clock: Clock, url: str, welcome: Any = None) -> None:
         super().__init__()
-        self.append: AppendRow = rows.append
+        self.buffer = buffer
+        self.recv_append = buffer.recv.append
+        self.payload_append = buffer.payload.append
+        self.binary_append = buffer.binary.append
         self.anchor_ns = clock.anchor_ns
         self.mono = clock.mono
-        self.conn_id = rows.conn_id
-        self.seq = rows.seq  # continues the token rows, if any
-        self.stream = rows.stream
         self.url = url
-        self.control = rows.seq  # rows that are not data rows
         self.last_data_ns = 0
         self.transport: picows.WSTransport | None = None
         self.close_reason: str | None = None
@@ -113,23 +112,22 @@ class _Listener(picows.WSListener):  # type: ignore[misc]
     def on_ws_frame(self, transport: picows.WSTransport, frame: picows.WSFrame) -> None:
         recv_ns = self.anchor_ns + self.mono()
         msg_type = frame.msg_type
-        if frame.fin and self._frag is None:
-            if msg_type is _TEXT:
+        if msg_type is _TEXT:
+            if frame.fin:
                 payload = frame.get_payload_as_bytes()
-                seq = self.seq
-                self.seq = seq + 1
+                self.recv_append(recv_ns)
+                self.payload_append(payload)
+                self.binary_append(False)
                 self.last_data_ns = recv_ns
-                self.append(recv_ns, self.stream, self.conn_id, seq, _DATA, None, False, payload)
                 if self.welcome is not None:
                     self._check_welcome(payload)
                 return
-            if msg_type is _BINARY:
-                payload = frame.get_payload_as_bytes()
-                seq = self.seq
-                self.seq = seq + 1
-                self.last_data_ns = recv_ns
-                self.append(recv_ns, self.stream, self.conn_id, seq, _DATA, None, True, payload)
-                return
+        elif msg_type is _BINARY and frame.fin:
+            self.recv_append(recv_ns)
+            self.payload_append(frame.get_payload_as_bytes())
+            self.binary_append(True)
+            self.last_data_ns = recv_ns
+            return
         self._slow_frame(transport, frame, msg_type, recv_ns)
 
     # -- slow path --------------------------------------------------------------------------
@@ -137,12 +135,7 @@ class _Listener(picows.WSListener):  # type: ignore[misc]
         self, kind: str, payload: bytes, stream: str | None = None, recv_ns: int | None = None
     ) -> None:
         """Append a non-data row (open, sent, ping, pong, error, close)."""
-        if recv_ns is None:
-            recv_ns = self.anchor_ns + self.mono()
-        seq = self.seq
-        self.seq = seq + 1
-        self.control += 1
-        self.append(recv_ns, stream or self.stream, self.conn_id, seq, kind, None, False, payload)
+        self.buffer.add(kind, payload, stream=stream, recv_ns=recv_ns)
 
     def send_text(self, message: bytes) -> None:
         """Send one text frame and record it as a ``sent`` row."""
@@ -168,6 +161,12 @@ class _Listener(picows.WSListener):  # type: ignore[misc]
             self.welcome = None
             self.welcomed.set_result(True)
 
+    def _data(self, recv_ns: int, payload: bytes, binary: bool) -> None:
+        """A data row from the slow path (reassembled fragments)."""
+        self.recv_append(recv_ns)
+        self.payload_append(payload)
+        self.binary_append(binary)
+
     def _slow_frame(
         self, transport: picows.WSTransport, frame: picows.WSFrame, msg_type: Any, recv_ns: int
     ) -> None:
@@ -184,16 +183,15 @@ class _Listener(picows.WSListener):  # type: ignore[misc]
             if self.close_reason is None:
                 reason = frame.get_close_reason()
                 self.close_reason = f"remote closed {code.value} {reason}".rstrip()
-                transport.send_close(code if code is not WSCloseCode.NO_INFO else WSCloseCode.OK)
-                self.add(schema.KIND_SENT, frame.get_close_message() or b"", STREAM_CLOSE)
+                reply = code if code is not WSCloseCode.NO_INFO else WSCloseCode.OK
+                transport.send_close(reply)
+                self.add(schema.KIND_SENT, reply.value.to_bytes(2, "big"), STREAM_CLOSE)
             transport.disconnect()
-        elif msg_type is _TEXT or msg_type is _BINARY:
-            if self._frag is not None:  # a new message inside a fragmented one: protocol error
+        elif msg_type is _TEXT or msg_type is _BINARY:  # the first fragment of a message
+            if self._frag is not None:
                 self.add(schema.KIND_ERROR, b"new data frame before the last fragment")
             self._frag = [frame.get_payload_as_bytes()]
             self._frag_binary = msg_type is _BINARY
-            if frame.fin:  # only reached when a stale fragment list was pending
-                self._finish_fragments(recv_ns)
         elif msg_type is _CONT:
             if self._frag is None:
                 self.add(schema.KIND_ERROR, b"continuation frame without a message start")
@@ -207,13 +205,32 @@ class _Listener(picows.WSListener):  # type: ignore[misc]
         assert self._frag is not None
         payload = b"".join(self._frag)
         self._frag = None
-        seq = self.seq
-        self.seq = seq + 1
         self.last_data_ns = recv_ns
-        binary = self._frag_binary
-        self.append(recv_ns, self.stream, self.conn_id, seq, _DATA, None, binary, payload)
-        if self.welcome is not None and not binary:
+        self._data(recv_ns, payload, self._frag_binary)
+        if self.welcome is not None and not self._frag_binary:
             self._check_welcome(payload)
+
+
+class _HookedListener(_Listener):
+    """The listener when a live hook watches every row: data rows go through ``buffer.add``,
+    which calls the hook. Only used with ``record --strategy``; the plain listener pays nothing.
+    """
+
+    def on_ws_frame(self, transport: picows.WSTransport, frame: picows.WSFrame) -> None:
+        recv_ns = self.anchor_ns + self.mono()
+        msg_type = frame.msg_type
+        if (msg_type is _TEXT or msg_type is _BINARY) and frame.fin:
+            payload = frame.get_payload_as_bytes()
+            binary = msg_type is _BINARY
+            self.last_data_ns = recv_ns
+            self._data(recv_ns, payload, binary)
+            if self.welcome is not None and not binary:
+                self._check_welcome(payload)
+            return
+        self._slow_frame(transport, frame, msg_type, recv_ns)
+
+    def _data(self, recv_ns: int, payload: bytes, binary: bool) -> None:
+        self.buffer.add(_DATA, payload, binary=binary, recv_ns=recv_ns)
 
 
 class WsConnection:
@@ -227,7 +244,7 @@ class WsConnection:
         ws_url: str,
         rest_url: str,
         streams: Sequence[str],
-        append: AppendRow,
+        rows: ExchangeRows,
         clock: Clock,
         conn_ids: ConnIds,
         stop: asyncio.Event,
@@ -242,7 +259,7 @@ class WsConnection:
         self.rest_url = rest_url
         self.streams = list(streams)
         self.label = ",".join(self.streams)
-        self.append = append
+        self.rows = rows
         self.clock = clock
         self.conn_ids = conn_ids
         self.stop = stop
@@ -256,6 +273,7 @@ class WsConnection:
         self.attempts = 0
         self._heartbeat_counter = 0
         self._done_data = 0  # data rows of finished connections
+        self._buffer: ConnBuffer | None = None
         self._last_data_ns = 0
         self._listener: _Listener | None = None
 
@@ -266,8 +284,8 @@ class WsConnection:
 
     def messages(self) -> int:
         """Data rows recorded so far, over every connection of this task."""
-        lis = self._listener
-        return self._done_data + (lis.seq - lis.control if lis is not None else 0)
+        buffer = self._buffer
+        return self._done_data + (buffer.messages() if buffer is not None else 0)
 
     def last_data_ns(self) -> int:
         lis = self._listener
@@ -302,7 +320,17 @@ class WsConnection:
         """One attempt under a fresh ``conn_id``; returns how long it stayed open (s)."""
         conn_id = self.conn_ids.next()
         self.conn_id = conn_id
-        rows = ConnRows(self.append, self.clock, conn_id, self.label)
+        rows = self.rows.open(conn_id, self.label)
+        self._buffer = rows
+        try:
+            return await self._attempt(rows)
+        finally:
+            rows.closed = True
+            self._done_data += rows.messages()
+            self._buffer = None
+
+    async def _attempt(self, rows: ConnBuffer) -> float:
+        conn_id = rows.conn_id
         heartbeat_s = self.heartbeat_interval_s
         welcome = None
         url = self.module.ws_connect_url(self.ws_url, self.streams)
@@ -323,12 +351,12 @@ class WsConnection:
         if rows.seq == 0 and self.stop.is_set():
             return 0.0
 
-        listener = _Listener(rows, self.clock, url, welcome)
+        listener_type = _Listener if rows.hook is None else _HookedListener
+        listener = listener_type(rows, self.clock, url, welcome)
         self._listener = listener
         try:
             return await self._drive(listener, url, heartbeat_s)
         finally:
-            self._done_data += listener.seq - listener.control
             self._last_data_ns = max(self._last_data_ns, listener.last_data_ns)
             self._listener = None
 
@@ -357,7 +385,7 @@ class WsConnection:
                     await listener.transport.wait_disconnected()
                 elif reason != "shutdown":
                     listener.add(schema.KIND_ERROR, f"connect failed: {reason}".encode())
-                if listener.seq > 0:
+                if listener.buffer.seq > 0:
                     listener.add(schema.KIND_CLOSE, reason.encode())
                 return 0.0
             try:
