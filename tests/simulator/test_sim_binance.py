@@ -81,7 +81,7 @@ def test_server_pings_and_pong_deadline(h) -> None:  # type: ignore[no-untyped-d
         async with Simulator(config) as sim, aiohttp.ClientSession() as s:
             url = sim.endpoints["binance"].ws_url
             async with s.ws_connect(url) as ws:  # autoping: aiohttp answers every ping
-                await h.read_frames(ws, 1, timeout=1.5)
+                await h.read_frames(ws, 1, timeout=1.0)
                 survived = not ws.closed
             async with s.ws_connect(url, autoping=False) as ws:
                 pings = 0

@@ -57,6 +57,12 @@ class ServerConnection:
         self.native_id = ""  # exchange-visible connection id (Bybit conn_id, KuCoin connectId)
         self.combined = True  # Binance: wrap events as {"stream","data"}
         self._lock = asyncio.Lock()
+        self.handler_task = asyncio.current_task()
+        self.close_requested: asyncio.Future[tuple[int, str]] = (
+            asyncio.get_running_loop().create_future()
+        )
+        self.closing = asyncio.Event()  # set when the close frame is about to go out
+        self.finished = asyncio.Event()  # set when the handler task has cleaned up
         self._inbound: deque[float] = deque()
 
     @property
@@ -114,9 +120,33 @@ class ServerConnection:
             self._inbound.popleft()
         return len(self._inbound) <= count
 
-    async def close(self, code: int, reason: str, timeout: float = 2.0) -> None:
-        """Clean close: send a close frame and wait (bounded) for the client's reply."""
+    def request_close(self, code: int, reason: str) -> None:
+        """Ask the handler task to close cleanly; returns at once (see :meth:`close`)."""
         self.info.close_reason = self.info.close_reason or reason
+        if not self.close_requested.done():
+            self.close_requested.set_result((code, reason))
+
+    async def close(self, code: int, reason: str, timeout: float = 2.0) -> None:
+        """Clean close: a close frame, then wait (bounded) for the client's close reply.
+
+        Only the connection's handler task may call ``ws.close()`` (aiohttp drops the transport
+        without waiting for the reply when another task is blocked in ``receive()``), so other
+        tasks post a request the read loop acts on, and wait until the handler has finished.
+        Falls back to :meth:`abort` when the handshake does not complete in time.
+        """
+        if asyncio.current_task() is self.handler_task:
+            await self.close_now(code, reason, timeout)
+            return
+        self.request_close(code, reason)
+        try:
+            await asyncio.wait_for(self.finished.wait(), timeout + 0.5)
+        except TimeoutError:
+            self.abort(reason)
+
+    async def close_now(self, code: int, reason: str, timeout: float = 2.0) -> None:
+        """Close from the handler task itself (see :meth:`close`)."""
+        self.info.close_reason = self.info.close_reason or reason
+        self.closing.set()
         try:
             await asyncio.wait_for(self.ws.close(code=code, message=reason.encode()), timeout)
         except (TimeoutError, ConnectionError, RuntimeError):

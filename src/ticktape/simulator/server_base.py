@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import math
 import time
+from asyncio import FIRST_COMPLETED
 from collections.abc import Awaitable, Callable
 
 from aiohttp import WSMsgType, web
@@ -109,7 +110,11 @@ class ExchangeServer(abc.ABC):
         if refusal is not None:
             return refusal
         ws = web.WebSocketResponse(
-            autoping=self.autoping, compress=False, decode_text=False, max_msg_size=1 << 20
+            autoping=self.autoping,
+            compress=False,
+            decode_text=False,
+            max_msg_size=1 << 20,
+            timeout=2.0,  # how long close() waits for the client's close reply
         )
         await ws.prepare(request)
         conn = ServerConnection(self.ctx, self.name, ws, request)
@@ -136,24 +141,36 @@ class ExchangeServer(abc.ABC):
             conn.info.closed_ns = time.time_ns()
             if not conn.info.close_reason:
                 conn.info.close_reason = f"client closed ({ws.close_code})"
+            conn.finished.set()
         return ws
 
     async def _read_loop(self, conn: ServerConnection) -> None:
-        async for msg in conn.ws:
-            if msg.type in (WSMsgType.TEXT, WSMsgType.BINARY):
-                if not conn.note_inbound(self.inbound_limit):
-                    await conn.close(1008, "too many messages")
-                    return
-                if msg.type == WSMsgType.TEXT:
-                    await self.on_text(conn, msg.data)
-            elif msg.type == WSMsgType.PING:  # only seen with autoping=False
+        """Read client messages until the client closes or another task asks to close."""
+        ws = conn.ws
+        while not ws.closed:
+            receiving = asyncio.ensure_future(ws.receive())
+            await asyncio.wait({receiving, conn.close_requested}, return_when=FIRST_COMPLETED)
+            if not receiving.done():
+                receiving.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await receiving
+                code, reason = conn.close_requested.result()
+                await conn.close_now(code, reason)
+                return
+            msg = receiving.result()
+            if msg.type in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED, WSMsgType.ERROR):
+                return
+            if msg.type == WSMsgType.PING:  # only seen with autoping=False
                 conn.note_inbound(self.inbound_limit)
-                await conn.ws.pong(msg.data)
-            elif msg.type == WSMsgType.PONG:
+                await ws.pong(msg.data)
+                continue
+            if msg.type == WSMsgType.PONG:
                 conn.last_pong_mono = time.monotonic()
-                if not conn.note_inbound(self.inbound_limit):
-                    await conn.close(1008, "too many messages")
-                    return
+            if not conn.note_inbound(self.inbound_limit):
+                await conn.close_now(1008, "too many messages")
+                return
+            if msg.type == WSMsgType.TEXT:
+                await self.on_text(conn, msg.data)
 
     async def _pump(self, conn: ServerConnection) -> None:
         if self.ctx.config.samples:
@@ -251,7 +268,10 @@ class ExchangeServer(abc.ABC):
             for conn in conns:
                 conn.abort("simulated abrupt drop")
         else:
-            await asyncio.gather(*(c.close(1001, "simulated drop") for c in conns))
+            for conn in conns:
+                conn.request_close(1001, "simulated drop")
+            waits = [asyncio.wait_for(c.closing.wait(), 1.0) for c in conns]
+            await asyncio.gather(*waits, return_exceptions=True)
         return len(conns)
 
     async def burst(self, count: int) -> int:

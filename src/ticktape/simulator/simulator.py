@@ -70,9 +70,7 @@ class Simulator:
         for name, server in self._servers.items():
             app = web.Application()
             app.add_routes(server.routes())
-            runner = web.AppRunner(
-                app, handle_signals=False, access_log=None, shutdown_timeout=1.0
-            )
+            runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=1.0)
             await runner.setup()
             await web.TCPSite(runner, host, 0).start()
             self._runners.append(runner)
