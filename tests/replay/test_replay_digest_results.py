@@ -116,7 +116,7 @@ def test_summary_and_digest_lines_are_readable(tmp_path: Path) -> None:
     assert result.events_digest in lines[0]
 
 
-def _fake_day_runner(files, strategies, config=None):  # type: ignore[no-untyped-def]
+def _fake_day_runner(files, strategies, config=None, digest=True):  # type: ignore[no-untyped-def]
     return api.Tape(files).run(
         [("counting", CountingStrategy())], decoder_factory=fake_decoder_factory
     )

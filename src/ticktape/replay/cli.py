@@ -115,10 +115,14 @@ def _run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     with _progress_bar(enabled=not args.quiet and sys.stderr.isatty()) as progress:
         if args.jobs is not None:
-            result = api.run_days(files, strategies, config, jobs=args.jobs, progress=progress)
+            result = api.run_days(
+                files, strategies, config, jobs=args.jobs, progress=progress, digest=args.digest
+            )
         else:
             tape = api.Tape(files)
-            result = tape.run(strategies, config=config, speed=speed, progress=progress)
+            result = tape.run(
+                strategies, config=config, speed=speed, progress=progress, digest=args.digest
+            )
     elapsed = time.perf_counter() - started
     written = []
     if not args.no_write:

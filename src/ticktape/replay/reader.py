@@ -152,7 +152,9 @@ def read_part(recording: RecordingFile, part: Part) -> pa.Table:
     try:
         if recording.format == "parquet":
             with _LOCAL.open_input_file(path) as source:
-                table = pq.ParquetFile(source).read_row_group(part.index, columns=schema.COLUMNS)
+                table = pq.ParquetFile(source).read_row_group(
+                    part.index, columns=schema.COLUMNS, use_threads=False
+                )
         else:
             with _LOCAL.open_input_file(path) as source:
                 reader = pa.ipc.open_stream(source)
