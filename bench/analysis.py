@@ -18,6 +18,7 @@ Usage: ``python bench/analysis.py [--quotes 10000000] [--raw-rows 200000] [--thr
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
@@ -149,7 +150,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"== cold: decode {args.raw_rows:,} raw data rows (4 exchanges, real payloads)")
         paths = make_raw(raw_root, args.raw_rows)
         bare_s, events = _timed(bare_decode, paths)
-        cold_s, con = _timed(connect, raw_root)
+        cold_s, con = _timed(lambda: connect(raw_root, cache_dir=base / "c1", workers=1))
+        workers = os.cpu_count() or 1
+        par_s, _ = _timed(lambda: connect(raw_root, cache_dir=base / "c2", workers=workers))
         spreads = canned_query("spreads").sql
         query_s, _ = _timed(lambda: con.sql(spreads).to_arrow_table())  # type: ignore[attr-defined]
         rows = con.sql("SELECT count(*) FROM raw WHERE kind = 'data'").fetchall()[0][0]  # type: ignore[attr-defined]
@@ -161,8 +164,12 @@ def main(argv: list[str] | None = None) -> int:
             f"connect (decode + cache)   : {cold_s:6.2f} s  {rows / cold_s:>12,.0f} rows/s "
             f"(x{cold_s / bare_s:.2f} of baseline)"
         )
+        print(
+            f"connect, {workers} worker processes: {par_s:6.2f} s  {rows / par_s:>12,.0f} rows/s "
+            f"(x{par_s / bare_s:.2f} of baseline)"
+        )
         print(f"spreads query after cold   : {query_s:6.3f} s")
-        warm_connect_s, _ = _timed(connect, raw_root)
+        warm_connect_s, _ = _timed(lambda: connect(raw_root, cache_dir=base / "c1"))
         print(f"connect again (cache reuse): {warm_connect_s:6.3f} s")
 
         print(f"\n== warm: {args.quotes:,} cached quotes, per-second mid by exchange (spreads)")

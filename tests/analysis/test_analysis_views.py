@@ -347,3 +347,11 @@ def test_garbage_segment_is_an_error_naming_it(day_root: Path) -> None:
     garbage.write_bytes(b"this is not arrow at all")
     with pytest.raises(SourceError, match=rf"{garbage.name}: not an Arrow IPC stream"):
         connect(day_root)
+
+
+def test_parallel_decode_gives_the_same_tables(day_root: Path, tmp_path: Path) -> None:
+    serial = connect(day_root, cache_dir=tmp_path / "serial", workers=1)
+    parallel = connect(day_root, cache_dir=tmp_path / "parallel", workers=2)
+    sql = "SELECT * FROM quotes ORDER BY recv_ns, exchange, conn_id, seq"
+    assert serial.sql(sql).fetchall() == parallel.sql(sql).fetchall()
+    assert parallel.sql("SELECT DISTINCT cache FROM files").fetchall() == [("built",)]

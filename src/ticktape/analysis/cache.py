@@ -8,15 +8,19 @@ kinds exist and carry exactly the current key; otherwise the raw file is decoded
 replacing or re-rotating a raw file, or changing a decoder, rebuilds its cache on the next query.
 
 Cache files are written under a unique temporary name and renamed into place (atomic on POSIX),
-so two ``analyze`` processes never see half a cache file. Live ``.arrow`` segments are never
+so two ``analyze`` processes never see half a cache file. Many stale files are decoded in
+parallel worker processes (:func:`ensure_cached_all`). Live ``.arrow`` segments are never
 cached: they still grow, and are decoded on every ``connect``. If the cache folder cannot be
 written (read-only data), the decoded tables are kept in memory for this session instead.
 """
 
 from __future__ import annotations
 
+import concurrent.futures
+import multiprocessing
 import os
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -36,6 +40,7 @@ from ticktape.analysis.sources import RecordingFile
 
 CACHE_DIR_NAME: Final = ".ticktape-cache"
 CACHE_FORMAT: Final = "1"
+PARALLEL_MIN_BYTES: Final = 32 * 1024 * 1024  # ~0.6 M rows, ~3 s of decoding on one core
 TABLES: Final = tuple(TABLE_SCHEMAS)  # ("quotes", "trades", "issues")
 
 META_FORMAT: Final = b"ticktape.cache.format"
@@ -52,6 +57,7 @@ class CachedFile:
     paths: dict[str, Path] | None  # table name -> cache Parquet file
     tables: Normalized | None  # when the cache could not be written
     built: bool  # decoded during this call (False: reused)
+    problem: str | None = None  # why the cache could not be written (then ``tables`` is set)
 
 
 def cache_paths(source: Path, cache_dir: Path | None = None) -> dict[str, Path]:
@@ -117,10 +123,53 @@ def ensure_cached(
         for name in reversed(TABLES):
             _write_atomic(normalized.table(name), paths[name], key)
     except OSError as exc:
-        warnings.warn(
-            f"cannot write decode cache for {source.path} ({exc}); keeping it in memory",
-            RuntimeWarning,
-            stacklevel=2,
-        )
-        return CachedFile(source, None, normalized, built=True)
+        problem = f"cannot write decode cache for {source.path} ({exc}); keeping it in memory"
+        return CachedFile(source, None, normalized, built=True, problem=problem)
     return CachedFile(source, paths, None, built=True)
+
+
+def ensure_cached_all(
+    sources: Sequence[RecordingFile],
+    fingerprint: str,
+    factory: DecoderFactory | None = None,
+    cache_dir: Path | None = None,
+    workers: int | None = None,
+) -> list[CachedFile]:
+    """:func:`ensure_cached` for every source, in order; stale ones decoded in parallel.
+
+    ``workers``: processes for decoding (``None``: one per CPU, used only when at least
+    :data:`PARALLEL_MIN_BYTES` of raw files need decoding, since starting a process costs about
+    half a second; ``1``: always in this process). Worker processes are *spawned*, never forked:
+    DuckDB's threads may already run here. A custom ``factory`` must then be picklable (a
+    module-level function). Warnings about unwritable caches are issued here, once per file.
+    """
+    entries: list[CachedFile | None] = []
+    stale: list[int] = []
+    for i, source in enumerate(sources):
+        if _is_fresh(cache_paths(source.path, cache_dir), cache_key(source, fingerprint)):
+            entries.append(CachedFile(source, cache_paths(source.path, cache_dir), None, False))
+        else:
+            entries.append(None)
+            stale.append(i)
+    stale_bytes = sum(sources[i].size for i in stale)
+    count = workers if workers is not None else (os.cpu_count() or 1)
+    if workers is None and stale_bytes < PARALLEL_MIN_BYTES:
+        count = 1
+    count = max(1, min(count, len(stale)))
+    if count == 1:
+        for i in stale:
+            entries[i] = ensure_cached(sources[i], fingerprint, factory, cache_dir)
+    else:
+        context = multiprocessing.get_context("spawn")
+        with concurrent.futures.ProcessPoolExecutor(count, mp_context=context) as pool:
+            futures = {
+                i: pool.submit(ensure_cached, sources[i], fingerprint, factory, cache_dir)
+                for i in stale
+            }
+            for i, future in futures.items():
+                entries[i] = future.result()
+    done = [e for e in entries if e is not None]
+    for entry in done:
+        if entry.problem:
+            warnings.warn(entry.problem, RuntimeWarning, stacklevel=2)
+    return done

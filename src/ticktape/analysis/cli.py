@@ -71,6 +71,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--cache-dir", type=Path, help="decode cache folder (default: per day)")
     parser.add_argument("--threads", type=int, help="DuckDB threads (default: all cores)")
+    parser.add_argument(
+        "--workers", type=int, help="processes decoding new files (default: auto, 1 = none)"
+    )
     return parser
 
 
@@ -117,7 +120,11 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         queries = canned_queries()
         if args.query not in queries:
             raise QueryError(f"no canned query {args.query!r}; choose one of: {', '.join(queries)}")
-    con = connect(args.data, cache_dir=args.cache_dir, threads=args.threads)
+    if (args.workers is not None and args.workers < 1) or (
+        args.threads is not None and args.threads < 1
+    ):
+        raise QueryError("--workers and --threads must be 1 or more")
+    con = connect(args.data, cache_dir=args.cache_dir, threads=args.threads, workers=args.workers)
     built = con.execute("SELECT count(*) FROM files WHERE cache = 'built'").fetchall()[0][0]
     if built and err.isatty():
         err.write(f"analyze: decoded {built} new file(s) into the cache\n")

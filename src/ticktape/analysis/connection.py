@@ -28,7 +28,7 @@ import duckdb
 import pyarrow as pa
 
 from ticktape.analysis import views
-from ticktape.analysis.cache import TABLES, CachedFile, ensure_cached
+from ticktape.analysis.cache import TABLES, CachedFile, ensure_cached_all
 from ticktape.analysis.errors import SourceError
 from ticktape.analysis.normalize import (
     TABLE_SCHEMAS,
@@ -78,11 +78,14 @@ def connect(
     decoder_factory: DecoderFactory | None = None,
     cache_dir: Path | None = None,
     threads: int | None = None,
+    workers: int | None = None,
 ) -> duckdb.DuckDBPyConnection:
     """Open ``paths`` (data folder, day folder, files or globs) as DuckDB views.
 
     ``decoder_factory`` defaults to the replay's ``ticktape.exchanges.registry.new_decoder``;
-    ``cache_dir`` overrides ``<day>/.ticktape-cache/``. Raises
+    ``cache_dir`` overrides ``<day>/.ticktape-cache/``; ``workers`` is the number of decoding
+    processes for files not cached yet (default: one per CPU for large amounts; see
+    :func:`~ticktape.analysis.cache.ensure_cached_all`); ``threads`` DuckDB's threads. Raises
     :class:`~ticktape.analysis.errors.SourceError` for missing, corrupt or foreign files (naming
     the file). The first call on new data decodes it (see ``normalize`` for the speed); later
     calls reuse the caches and take milliseconds.
@@ -91,7 +94,7 @@ def connect(
     con = duckdb.connect(":memory:")
     if threads is not None:
         con.execute(f"SET threads = {int(threads)}")
-    _create_views(con, recordings, decoder_factory, cache_dir)
+    _create_views(con, recordings, decoder_factory, cache_dir, workers)
     return con
 
 
@@ -100,11 +103,10 @@ def _create_views(
     recordings: Recordings,
     factory: DecoderFactory | None,
     cache_dir: Path | None,
+    workers: int | None,
 ) -> None:
     fingerprint = decoder_fingerprint(factory)
-    cached: list[CachedFile] = [
-        ensure_cached(rec, fingerprint, factory, cache_dir) for rec in recordings.parquet
-    ]
+    cached = ensure_cached_all(recordings.parquet, fingerprint, factory, cache_dir, workers)
     memory: dict[str, list[pa.Table]] = {name: [] for name in TABLES}
     files: dict[str, list[Path]] = {name: [] for name in TABLES}
     file_rows: list[dict[str, object]] = []
@@ -117,10 +119,9 @@ def _create_views(
             raw = read_segment(seg.path)
         except SegmentGone:  # rotated while we read: its rows are in the published Parquet
             published = find_recordings(published_sibling(seg.path)).parquet
-            for rec in published:
-                entry = ensure_cached(rec, fingerprint, factory, cache_dir)
+            for entry in ensure_cached_all(published, fingerprint, factory, cache_dir, 1):
                 _add_cached(entry, files, memory, file_rows)
-                parquet_paths.append(rec.path)
+                parquet_paths.append(entry.source.path)
             continue
         live_raw.append(_plain_raw(raw))
         decoded = normalize(raw, factory)
