@@ -15,8 +15,9 @@ Decoded (everything else that is valid JSON returns ``[]``):
   with ``exch_ns=None``; an error body (``{"code":-1121,"msg":...}``) -> :class:`DecodeError`.
 
 Decoding is stateless; :func:`new_decoder` still returns an object so every exchange has the same
-interface. Measured cost: see ``tests/exchanges`` / the package report (about 0.5 µs per
-bookTicker with msgspec typed structs).
+interface. Cost (``timeit``, this machine): ~0.6 µs per bookTicker when the row's ``stream`` is
+the frame's stream name (the replay case), ~1.1 µs without that hint; msgspec typed structs with
+string-to-float leniency do the parsing.
 """
 
 from __future__ import annotations
