@@ -302,7 +302,7 @@ class BybitDecoder:
         if not isinstance(obj, dict):
             raise UnrecognizedMessage(f"unrecognized message: JSON {type(obj).__name__}")
         if "retCode" in obj:
-            return [_rest_quote(obj, recv_ns, conn_id, seq)]
+            return _rest_quote(obj, recv_ns, conn_id, seq)
         if "op" in obj or "success" in obj:
             return []  # subscribe ack, pong
         raise UnrecognizedMessage(f"unrecognized message with keys {sorted(obj)[:8]}")
@@ -321,16 +321,22 @@ def _trades(msg: _Trades, symbol: str, recv_ns: int, conn_id: int, seq: int) -> 
     return events
 
 
-def _rest_quote(obj: dict[str, Any], recv_ns: int, conn_id: int, seq: int) -> Quote:
+def _rest_quote(obj: dict[str, Any], recv_ns: int, conn_id: int, seq: int) -> list[Event]:
+    """A REST body: the level-1 orderbook gives a quote; other endpoints give nothing."""
     if obj["retCode"] != 0:
         raise UnrecognizedMessage(f"exchange error {obj['retCode']}: {obj.get('retMsg')}")
-    book = convert(obj.get("result"), _RestBook)
+    result = obj.get("result")
+    if not isinstance(result, dict) or "b" not in result or "a" not in result:
+        return []  # /v5/market/time, tickers, ...
+    book = convert(result, _RestBook)
     bid = book.b[0] if book.b else _EMPTY
     ask = book.a[0] if book.a else _EMPTY
-    return Quote(
-        NAME, _symbol(book.s), recv_ns, book.ts * NS_PER_MS, conn_id, seq,
-        bid[0], bid[1], ask[0], ask[1],
-    )  # fmt: skip
+    return [
+        Quote(
+            NAME, _symbol(book.s), recv_ns, book.ts * NS_PER_MS, conn_id, seq,
+            bid[0], bid[1], ask[0], ask[1],
+        )
+    ]  # fmt: skip
 
 
 def new_decoder() -> BybitDecoder:

@@ -45,7 +45,6 @@ from ticktape.exchanges._support import (
     chunks,
     convert,
     decode_error,
-    is_rest,
     json_any,
     query_value,
     string_after,
@@ -412,18 +411,21 @@ def _decode_untopical(obj: Any, recv_ns: int, conn_id: int, seq: int, stream: st
     """Frames without a topic: control frames, Pro/UTA frames, or a REST response body."""
     if not isinstance(obj, dict):
         raise UnrecognizedMessage(f"unrecognized message: JSON {type(obj).__name__}")
-    if "code" in obj and is_rest(stream):
+    if "type" in obj or "T" in obj or "sessionId" in obj:
+        return []  # welcome, ack, pong, notice, error reply; Pro/UTA frames
+    if "code" in obj:  # REST envelope {"code":"200000","data":...}
         if obj["code"] != "200000":
             raise UnrecognizedMessage(f"exchange error {obj['code']}: {obj.get('msg')}")
-        if obj.get("data") is None:
+        data = obj.get("data")
+        if data is None:
             raise UnrecognizedMessage("exchange sent no data (unknown symbol?)")
+        if not isinstance(data, dict) or "bestBid" not in data:
+            return []  # another endpoint (level2 snapshot, timestamp, ...)
         native = query_value(stream, "symbol")
         if not native:
             raise UnrecognizedMessage(f"no symbol in the REST stream {stream!r}")
-        tick = convert(obj["data"], _RestLevel1)
+        tick = convert(data, _RestLevel1)
         return [_ticker_quote(tick, _symbol(unquote(native)), recv_ns, conn_id, seq)]
-    if "type" in obj or "T" in obj or "sessionId" in obj:
-        return []  # welcome, ack, pong, notice, error reply; Pro/UTA frames
     raise UnrecognizedMessage(f"unrecognized message with keys {sorted(obj)[:8]}")
 
 
