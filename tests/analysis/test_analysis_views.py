@@ -355,3 +355,18 @@ def test_parallel_decode_gives_the_same_tables(day_root: Path, tmp_path: Path) -
     sql = "SELECT * FROM quotes ORDER BY recv_ns, exchange, conn_id, seq"
     assert serial.sql(sql).fetchall() == parallel.sql(sql).fetchall()
     assert parallel.sql("SELECT DISTINCT cache FROM files").fetchall() == [("built",)]
+
+
+def test_clock_probe_rows_are_not_connections(tmp_path: Path) -> None:
+    rows = list(synthetic.connection_rows("bybit", 3, DAY_START_NS, 5))
+    probe = b'{"wall_ns":1,"mono_ns":2}'
+    rows += [
+        (DAY_START_NS + i, "bybit", "clock", 99, i, "clock", None, False, probe) for i in range(3)
+    ]
+    day = tmp_path / "2025-07-22"
+    synthetic.write_parquet(
+        synthetic.rows_table(rows), day / synthetic.file_name(DAY_START_NS, "bybit", 1)
+    )
+    con = connect(tmp_path)
+    assert con.sql("SELECT conn_id FROM connections").fetchall() == [(3,)]
+    assert con.sql("SELECT count(*) FROM raw WHERE kind = 'clock'").fetchall() == [(3,)]

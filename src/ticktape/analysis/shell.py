@@ -92,9 +92,7 @@ class Shell:
         actions: dict[str, Callable[[], None]] = {
             ".quit": self._quit,
             ".exit": self._quit,
-            ".help": lambda: self.out.write(
-                HELP.format(fmt=self.fmt, max_rows=self.max_rows) + "\n"
-            ),
+            ".help": self._help,
             ".views": lambda: describe_views(self.con, self.out),
             ".tables": lambda: describe_views(self.con, self.out),
             ".queries": lambda: describe_queries(self.out),
@@ -106,6 +104,9 @@ class Shell:
         if action is None:
             raise AnalysisError(f"unknown command {command!r}; try .help")
         action()
+
+    def _help(self) -> None:
+        self.out.write(HELP.format(fmt=self.fmt, max_rows=self.max_rows) + "\n")
 
     def _quit(self) -> None:
         self.done = True

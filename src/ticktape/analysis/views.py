@@ -121,6 +121,7 @@ WITH per_conn AS (
            max(recv_ns) AS last_ns,
            arg_min(stream, recv_ns) AS first_stream
     FROM raw GROUP BY exchange, conn_id
+    HAVING count(*) FILTER (WHERE kind <> 'clock') > 0  -- not the recorder's clock probes
 ), spans AS (
     SELECT * EXCLUDE (first_stream),
            coalesce(stream, first_stream) AS route,
