@@ -187,3 +187,22 @@ def test_progress_reports_rows_done_of_total(tmp_path: Path) -> None:
     assert len(seen) > 3
     assert [d for d, _ in seen] == sorted(d for d, _ in seen)
     assert seen[-1] == (len(ROWS), len(ROWS))
+
+
+def test_close_rows_reset_the_decoders_connection_state(tmp_path: Path) -> None:
+    resets: list[tuple[str, int | None]] = []
+
+    class StatefulDecoder:
+        def __init__(self, name: str) -> None:
+            self.name = name
+            self.decode = fake_decoder_factory(name)
+
+        def __call__(self, payload, recv_ns, conn_id, seq, stream):  # type: ignore[no-untyped-def]
+            return self.decode(payload, recv_ns, conn_id, seq, stream)
+
+        def reset(self, conn_id: int | None = None) -> None:
+            resets.append((self.name, conn_id))
+
+    list(_tape(tmp_path, ROWS).events(StatefulDecoder))
+    closes = sorted((r["exchange"], r["conn_id"]) for r in ROWS if r["kind"] == "close")
+    assert sorted(resets) == closes

@@ -4,7 +4,8 @@ Per row (windows come from :mod:`ticktape.replay.merge`, already in the total or
 
 * ``data`` -> the exchange's decoder (one per exchange per replay, created on first use);
   REST rows (``req_ns`` set) get ``req_ns`` copied onto their ``Quote``/``Trade`` events;
-* ``open`` -> :class:`Connected` (url = payload), ``close`` -> :class:`Disconnected` (reason);
+* ``open`` -> :class:`Connected` (url = payload), ``close`` -> :class:`Disconnected` (reason),
+  and the decoder's ``reset(conn_id)`` (if it has one) so per-connection state is dropped;
 * ``sent``, ``clock``, ``error`` and unknown kinds -> skipped (counted);
 * a ``seq`` that is not the previous ``seq`` of its ``conn_id`` plus one -> a :class:`Gap` event
   just before that row's own events.
@@ -224,7 +225,7 @@ class Driver:
             elif kind == schema.KIND_OPEN:
                 handle = _connected(exchange)
             elif kind == schema.KIND_CLOSE:
-                handle = _disconnected(exchange)
+                handle = _disconnected(exchange, self._decoder(exchange))
             else:
                 handle = _skip  # sent, clock, error and kinds added later
             actions.append((handle, exchange, routes.streams[route]))
@@ -388,8 +389,13 @@ def _connected(exchange: str) -> Decoder:
     return handle
 
 
-def _disconnected(exchange: str) -> Decoder:
+def _disconnected(exchange: str, decoder: Decoder) -> Decoder:
+    """Disconnected event; the decoder forgets that connection's state (e.g. an order book)."""
+    reset = getattr(decoder, "reset", None)
+
     def handle(payload: bytes, recv_ns: int, conn_id: int, seq: int, stream: str) -> list[Event]:
+        if reset is not None:
+            reset(conn_id)
         return [Disconnected(exchange, recv_ns, conn_id, seq, stream, _text(payload))]
 
     return handle
