@@ -71,6 +71,6 @@ class Helpers:
     read_frames: Callable[..., Any] = read_frames
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def h() -> Helpers:
     return Helpers()

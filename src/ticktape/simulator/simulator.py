@@ -65,6 +65,9 @@ class Simulator:
     async def start(self) -> None:
         if self._runners:
             raise SimulatorError("simulator already started")
+        if self.config.samples:
+            for name in self._servers:
+                self._ctx.samples(name)  # fail now, with SamplesError, not inside a handler
         self._ctx.start_clock()
         host = self.config.host
         for name, server in self._servers.items():
