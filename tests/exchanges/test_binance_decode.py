@@ -149,7 +149,7 @@ def test_rest_book_ticker_object_array_and_error() -> None:
     [
         (b"", "bad JSON"),
         (b"not json", "bad JSON"),
-        (b'{"stream":"btcusdt@bookTicker","data":{"s":"BTCUSDT","b":"x"}}', "bad JSON"),
+        (b'{"stream":"btcusdt@bookTicker","data":{"s":"BTCUSDT","b":"x"}}', "unexpected shape"),
         (b'{"stream":"btcusdt@bookTicker","data":{"u":1,"s":"BTCUSDT","b":"1","B":"1","a":"1"', ""),
         (b'{"stream":"qqqzzz@bookTicker","data":{"s":"QQQZZZ","b":"1","B":"1","a":"1","A":"1"}}',
          "bad symbol"),

@@ -121,7 +121,9 @@ JSON_ERRORS: Final = (msgspec.DecodeError, msgspec.ValidationError)
 
 def error_text(exc: BaseException) -> str:
     """A short, single-line description of why a payload could not be decoded."""
-    if isinstance(exc, msgspec.DecodeError | msgspec.ValidationError):
+    if isinstance(exc, msgspec.ValidationError):  # valid JSON, unexpected types or fields
+        text = f"unexpected shape: {exc}"
+    elif isinstance(exc, msgspec.DecodeError):
         text = f"bad JSON: {exc}"
     elif isinstance(exc, SymbolError):
         text = f"bad symbol: {exc}"
