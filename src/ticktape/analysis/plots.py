@@ -87,11 +87,10 @@ def latency_cdf(
     fig, ax = plt.subplots(figsize=(9, 3.6))
     points = 0
     for i, (exchange, values) in enumerate(sorted(series.items())):
-        y = np.arange(1, len(values) + 1) / len(values)
-        ax.step(
-            values, y, where="post", label=f"{exchange} (n={len(values)})", color=color(exchange, i)
-        )
-        points += len(values)
+        y = np.linspace(0.0, 1.0, len(values))
+        n = samples.get(exchange, len(values))
+        ax.plot(values, y, lw=1.1, label=f"{exchange} (n={n:,})", color=color(exchange, i))
+        points += n
     low = min(float(v[0]) for v in series.values())
     high = max(float(v[-1]) for v in series.values())
     if low > 0 and high / low > 50:

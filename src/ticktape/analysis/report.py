@@ -146,9 +146,9 @@ def _overview(con: duckdb.DuckDBPyConnection, page: _Page) -> tuple[int, int] | 
             """
         WITH r AS (
             SELECT exchange, count(*) FILTER (WHERE kind = 'data') AS messages,
-                   count(DISTINCT conn_id) AS connections,
                    min(recv_ns) AS first_ns, max(recv_ns) AS last_ns
             FROM raw GROUP BY exchange),
+        c AS (SELECT exchange, count(*) AS connections FROM connections GROUP BY exchange),
         q AS (SELECT exchange, count(*) AS quotes, count(DISTINCT symbol) AS symbols
               FROM quotes GROUP BY exchange),
         t AS (SELECT exchange, count(*) AS trades FROM trades GROUP BY exchange),
@@ -157,11 +157,13 @@ def _overview(con: duckdb.DuckDBPyConnection, page: _Page) -> tuple[int, int] | 
         g AS (SELECT exchange, count(*) AS gaps, sum(duration_s) AS gap_s
               FROM gaps GROUP BY exchange)
         SELECT r.exchange, messages, coalesce(quotes, 0) AS quotes,
-               coalesce(symbols, 0) AS symbols, coalesce(trades, 0) AS trades, connections,
+               coalesce(symbols, 0) AS symbols, coalesce(trades, 0) AS trades,
+               coalesce(connections, 0) AS connections,
                coalesce(gaps, 0) AS gaps, coalesce(gap_s, 0) AS gap_s,
                coalesce(decode_errors, 0) AS decode_errors,
                make_timestamp_ns(first_ns) AS first, make_timestamp_ns(last_ns) AS last
         FROM r LEFT JOIN q USING (exchange) LEFT JOIN t USING (exchange)
+               LEFT JOIN c USING (exchange)
                LEFT JOIN i USING (exchange) LEFT JOIN g USING (exchange)
         ORDER BY r.exchange""",
         )
@@ -262,7 +264,7 @@ def _episodes(con: duckdb.DuckDBPyConnection, page: _Page) -> None:
         page.plot(
             "plot-episodes",
             plots.episodes_timeline([], [], [], []),
-            "No replay results found (run `replay DATA --strategy arb` to get episodes).",
+            "No replay results found (run `replay DATA` to get episodes).",
         )
         return
     table = _fetch(
