@@ -85,7 +85,7 @@ async def record(cfg: RecordConfig, recorder: Recorder | None = None) -> int:
         for sig in installed:
             loop.remove_signal_handler(sig)
     if not cfg.quiet:
-        files = sum(int(getattr(r.writer, "files_written", 0)) for r in recorder.exchanges.values())
+        files = sum(len(r.writer.files_written) for r in recorder.exchanges.values())
         print(f"record: done, {files} file(s) written under {cfg.out}", file=sys.stderr)
     return 0
 

@@ -12,8 +12,9 @@ Rows of one poller (one ``conn_id`` for its whole life; aiohttp reconnects TCP u
 Non-2xx bodies are ``error`` rows, not ``data`` rows, so decoders never see rate-limit or error
 envelopes as market data, while the body stays available byte for byte.
 
-Pacing: rounds start at least ``poll_interval_s`` apart (never faster, also after a slow round);
-within a round the requests go one after another. A 429/418 (or any response with
+Pacing: the requests go one after another in a fixed order, and each request (each ``stream``)
+is sent at most once per ``poll_interval_s`` (measured send to send, so a slow response never
+makes the next one come sooner). A 429/418 (or any response with
 ``Retry-After``) blocks every request until the header's time has passed; failures without the
 header back off exponentially with jitter (:class:`~ticktape.recorder.backoff.Backoff`).
 """
@@ -24,7 +25,6 @@ import asyncio
 import email.utils
 import enum
 import random
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -145,7 +145,7 @@ class RestPoller:
         self.backoff = backoff or Backoff(base_s=1.0, cap_s=60.0, rng=random.Random())
         self.state = PollState.POLLING
         self.conn_id: int | None = None
-        self.blocked_until = 0.0  # time.monotonic() before which no request may be sent
+        self.blocked_until_ns = 0  # recorder clock time before which no request may be sent
         self.reconnects = 0
         self._buffer: ConnBuffer | None = None
         self._data = 0
@@ -162,24 +162,24 @@ class RestPoller:
         rows = self.rows.open(self.conn_id, self.rest_url)
         self._buffer = rows
         rows.add(schema.KIND_OPEN, self.rest_url)
-        next_round = time.monotonic()
+        interval_ns = int(self.poll_interval_s * 1e9)
+        next_due = [0] * len(self.requests)  # per request: earliest clock time of the next send
         try:
             while not self.stop.is_set():
-                if not await self._sleep_until(next_round):
-                    break
-                next_round = time.monotonic() + self.poll_interval_s
-                for request in self.requests:
-                    if not await self._sleep_until(self.blocked_until):
+                for i, request in enumerate(self.requests):
+                    if not await self._sleep_until(max(next_due[i], self.blocked_until_ns)):
                         break
-                    if not await self._poll_once(request, rows):
+                    result = await self._poll_once(request, rows)
+                    if result is None:
                         break
+                    next_due[i] = result.req_ns + interval_ns
         finally:
             rows.add(schema.KIND_CLOSE, "shutdown")
             rows.closed = True
             self.state = PollState.STOPPED
 
-    async def _poll_once(self, request: RestRequest, rows: ConnBuffer) -> bool:
-        """One request; False if the recorder is stopping."""
+    async def _poll_once(self, request: RestRequest, rows: ConnBuffer) -> HttpResult | None:
+        """One request; None if the recorder is stopping."""
         task = asyncio.ensure_future(http_request(self.http, self.rest_url, request, rows))
         stop_wait = asyncio.ensure_future(self.stop.wait())
         try:
@@ -189,15 +189,14 @@ class RestPoller:
                 if not task.done():
                     task.cancel()
                     rows.add(schema.KIND_ERROR, "request abandoned at shutdown")
-                    return False
+                    return None
         finally:
             stop_wait.cancel()
         result = task.result()
         self._account(result)
-        return not self.stop.is_set()
+        return None if self.stop.is_set() else result
 
     def _account(self, result: HttpResult) -> None:
-        now = time.monotonic()
         if result.ok:
             self._data += 1
             self._last_data_ns = result.recv_ns
@@ -211,18 +210,18 @@ class RestPoller:
             wait_s = self.backoff.next_delay()
         else:
             return
-        self.blocked_until = max(self.blocked_until, now + wait_s)
+        until = result.recv_ns + int(wait_s * 1e9)
+        self.blocked_until_ns = max(self.blocked_until_ns, until)
         self.state = PollState.BLOCKED
 
-    async def _sleep_until(self, deadline: float) -> bool:
-        """Wait until ``time.monotonic() >= deadline``; False if ``stop`` was set meanwhile."""
-        delay = deadline - time.monotonic()
-        if delay > 0:
+    async def _sleep_until(self, deadline_ns: int) -> bool:
+        """Wait until the recorder clock reaches ``deadline_ns``; False if stopping."""
+        while (delay_ns := deadline_ns - self.clock.now_ns()) > 0:
             try:
-                await asyncio.wait_for(self.stop.wait(), delay)
+                await asyncio.wait_for(self.stop.wait(), delay_ns / 1e9)
                 return False
             except TimeoutError:
                 pass
-        if self.state is PollState.BLOCKED and time.monotonic() >= self.blocked_until:
+        if self.state is PollState.BLOCKED and self.clock.now_ns() >= self.blocked_until_ns:
             self.state = PollState.POLLING
         return not self.stop.is_set()
