@@ -370,3 +370,13 @@ def test_clock_probe_rows_are_not_connections(tmp_path: Path) -> None:
     con = connect(tmp_path)
     assert con.sql("SELECT conn_id FROM connections").fetchall() == [(3,)]
     assert con.sql("SELECT count(*) FROM raw WHERE kind = 'clock'").fetchall() == [(3,)]
+
+
+def test_damaged_pages_error_names_the_file(tmp_path: Path) -> None:
+    (path,) = synthetic.write_day(tmp_path, DAY_START_NS, messages=3000, exchanges=("binance",))
+    damaged = bytearray(path.read_bytes())
+    middle = len(damaged) // 3
+    damaged[middle : middle + 400] = bytes(b ^ 0x5A for b in damaged[middle : middle + 400])
+    path.write_bytes(bytes(damaged))
+    with pytest.raises(SourceError, match=rf"{path.name}: cannot read recording"):
+        connect(tmp_path)
