@@ -101,7 +101,7 @@ def test_server_pings_and_pong_deadline(h) -> None:  # type: ignore[no-untyped-d
     assert survived  # a client that pongs stays connected past the deadline
     assert pings >= 2  # pinged, never answered ...
     assert code == 1008  # ... and cut after the pong deadline
-    assert logged >= pings + 4  # pings are in the send log too (kind "ping")
+    assert logged >= pings + 2  # pings are in the send log too (kind "ping")
 
 
 def test_server_shutdown_event(h) -> None:  # type: ignore[no-untyped-def]
