@@ -8,7 +8,7 @@ fully deterministic given the seed (the k-th quote of a stream never depends on 
 
 Usage::
 
-    from ticktape.simulator import Simulator, SimConfig, Dislocation, Fault
+    from ticktape.simulator import Dislocation, Fault, Lag, SimConfig, Simulator
 
     config = SimConfig(
         seed=7,

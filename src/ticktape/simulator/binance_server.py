@@ -13,12 +13,13 @@ import asyncio
 import contextlib
 import math
 import time
+from functools import partial
 
 import orjson
 from aiohttp import web
 
 from ticktape.simulator import binance_wire as wire
-from ticktape.simulator.connection import ServerConnection, Subscription
+from ticktape.simulator.connection import ServerConnection, Subscription, constant
 from ticktape.simulator.context import SimContext
 from ticktape.simulator.sent_log import SentKind
 from ticktape.simulator.server_base import ExchangeServer, Frame, RestResult
@@ -164,25 +165,15 @@ class BinanceServer(ExchangeServer):
         symbol = sub.ref.symbol
         spec = market.specs[symbol]
         frames: list[Frame] = []
+        name = sub.ref.name
         for i in indices:
             if sub.ref.channel == QUOTE:
                 q = market.quote(self.name, symbol, i)
-                frames.append(
-                    (
-                        lambda _ns, q=q: wire.book_ticker(q, spec, conn.combined),
-                        "text",
-                        sub.ref.name,
-                    )
-                )
+                frames.append((constant(wire.book_ticker(q, spec, conn.combined)), "text", name))
             else:
                 t = market.trade(self.name, symbol, i)
-                frames.append(
-                    (
-                        lambda ns, t=t: wire.trade(t, spec, self.exch_ms(ns), conn.combined),
-                        "text",
-                        sub.ref.name,
-                    )
-                )
+                encode = partial(wire.trade, t, spec, combined=conn.combined)
+                frames.append((self.ms_stamped(encode), "text", name))
         return frames
 
     def malformed_frame(self, conn: ServerConnection, binary: bool) -> tuple[bytes, SentKind]:
@@ -195,11 +186,8 @@ class BinanceServer(ExchangeServer):
         """Send the ``serverShutdown`` event on every connection; close them after a delay."""
         conns = self.live_conns()
         for conn in conns:
-            await conn.send(
-                lambda ns, c=conn: wire.server_shutdown(self.exch_ms(ns), c.combined),
-                "text",
-                "!serverShutdown",
-            )
+            encode = partial(wire.server_shutdown, combined=conn.combined)
+            await conn.send(self.ms_stamped(encode), "text", "!serverShutdown")
         if close_after_s is not None and close_after_s > 0:
             task = asyncio.create_task(self._close_later(conns, close_after_s))
             self._shutdown_tasks.add(task)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from functools import partial
 
 import orjson
 from aiohttp import web
@@ -104,22 +105,15 @@ class BybitServer(ExchangeServer):
         market = self.ctx.market
         symbol = sub.ref.symbol
         spec = market.specs[symbol]
+        name = sub.ref.name
         if sub.ref.channel == QUOTE:
             frames: list[Frame] = []
             for k in indices:
                 q = market.quote(self.name, symbol, k)
-                frames.append(
-                    (
-                        lambda ns, q=q: wire.orderbook1(q, spec, self.exch_ms(ns)),
-                        "text",
-                        sub.ref.name,
-                    )
-                )
+                frames.append((self.ms_stamped(partial(wire.orderbook1, q, spec)), "text", name))
             return frames
         trades = [market.trade(self.name, symbol, j) for j in indices]
-        return [
-            (lambda ns: wire.public_trade(trades, spec, self.exch_ms(ns)), "text", sub.ref.name)
-        ]
+        return [(self.ms_stamped(partial(wire.public_trade, trades, spec)), "text", name)]
 
     def malformed_frame(self, conn: ServerConnection, binary: bool) -> tuple[bytes, SentKind]:
         symbol = self.ctx.config.symbols[0]

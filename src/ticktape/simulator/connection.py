@@ -26,6 +26,11 @@ from ticktape.simulator.wire_common import StreamRef
 PayloadBuilder = Callable[[int], bytes]  # send_ns -> exact payload bytes
 
 
+def constant(payload: bytes) -> PayloadBuilder:
+    """A builder for a payload that does not depend on the send time."""
+    return lambda _send_ns: payload
+
+
 @dataclass(slots=True)
 class Subscription:
     """A stream this connection receives; ``next_index`` is the next quote k / trade j to send."""
@@ -90,7 +95,7 @@ class ServerConnection:
             return True
 
     async def send_text(self, payload: bytes, stream: str) -> bool:
-        return await self.send(lambda _ns: payload, "text", stream)
+        return await self.send(constant(payload), "text", stream)
 
     def subscribe(self, ref: StreamRef, hz: float) -> bool:
         """Add a stream (first frame at the next tick); False if it was already subscribed."""

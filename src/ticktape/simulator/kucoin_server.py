@@ -14,6 +14,7 @@ import base64
 import hashlib
 import math
 import time
+from functools import partial
 
 import orjson
 from aiohttp import web
@@ -125,22 +126,15 @@ class KucoinServer(ExchangeServer):
         for i in indices:
             if sub.ref.channel != QUOTE:
                 t = market.trade(self.name, symbol, i)
-                frames.append((lambda ns, t=t: wire.match(t, spec, self.exch_ns(ns)), "text", name))
+                frames.append((self.ns_stamped(partial(wire.match, t, spec)), "text", name))
                 continue
             q = market.quote(self.name, symbol, i)
             if name.startswith(wire.LEVEL1):
-                frames.append(
-                    (lambda ns, q=q: wire.level1(q, spec, self.exch_ms(ns)), "text", name)
-                )
+                frames.append((self.ms_stamped(partial(wire.level1, q, spec)), "text", name))
             else:
                 last = self._last_trade(symbol, q.t_s)
-                frames.append(
-                    (
-                        lambda ns, q=q, last=last: wire.ticker(q, last, spec, self.exch_ms(ns)),
-                        "text",
-                        name,
-                    )
-                )
+                encode = partial(wire.ticker, q, last, spec)
+                frames.append((self.ms_stamped(encode), "text", name))
         return frames
 
     def _last_trade(self, symbol: str, t_s: float) -> SimTrade:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import time
+from functools import partial
 
 import orjson
 from aiohttp import web
@@ -89,16 +90,12 @@ class MexcServer(ExchangeServer):
             frames: list[Frame] = []
             for k in indices:
                 q = market.quote(self.name, symbol, k)
-                frames.append(
-                    (
-                        lambda ns, q=q: wire.book_ticker(q, spec, self.exch_ms(ns), name),
-                        "binary",
-                        name,
-                    )
-                )
+                encode = partial(wire.book_ticker, q, spec, channel=name)
+                frames.append((self.ms_stamped(encode), "binary", name))
             return frames
         trades = [market.trade(self.name, symbol, j) for j in indices]
-        return [(lambda ns: wire.deals(trades, spec, self.exch_ms(ns), name), "binary", name)]
+        encode = partial(wire.deals, trades, spec, channel=name)
+        return [(self.ms_stamped(encode), "binary", name)]
 
     def malformed_frame(self, conn: ServerConnection, binary: bool) -> tuple[bytes, SentKind]:
         if not binary:

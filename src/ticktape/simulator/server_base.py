@@ -19,10 +19,16 @@ import math
 import time
 from asyncio import FIRST_COMPLETED
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from ticktape.simulator.connection import PayloadBuilder, ServerConnection, Subscription
+from ticktape.simulator.connection import (
+    PayloadBuilder,
+    ServerConnection,
+    Subscription,
+    constant,
+)
 from ticktape.simulator.context import SimContext
 from ticktape.simulator.samples import SampleFrame
 from ticktape.simulator.sent_log import CONTROL_STREAM, MALFORMED_STREAM, SentFrame, SentKind
@@ -93,6 +99,14 @@ class ExchangeServer(abc.ABC):
         market = self.ctx.market
         return market.quote_hz(self.name) if sub_channel == QUOTE else market.trade_hz(self.name)
 
+    def ms_stamped(self, encode: Callable[[int], bytes]) -> PayloadBuilder:
+        """A builder that passes ``encode`` the exchange time in ms (send time - lag)."""
+        return lambda send_ns: encode(self.exch_ms(send_ns))
+
+    def ns_stamped(self, encode: Callable[[int], bytes]) -> PayloadBuilder:
+        """A builder that passes ``encode`` the exchange time in ns (send time - lag)."""
+        return lambda send_ns: encode(self.exch_ns(send_ns))
+
     def exch_ms(self, send_ns: int) -> int:
         return (send_ns - round(self.ctx.lag_ms(self.name) * 1_000_000)) // 1_000_000
 
@@ -149,7 +163,8 @@ class ExchangeServer(abc.ABC):
         ws = conn.ws
         while not ws.closed:
             receiving = asyncio.ensure_future(ws.receive())
-            await asyncio.wait({receiving, conn.close_requested}, return_when=FIRST_COMPLETED)
+            waiters: set[asyncio.Future[Any]] = {receiving, conn.close_requested}
+            await asyncio.wait(waiters, return_when=FIRST_COMPLETED)
             if not receiving.done():
                 receiving.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -181,9 +196,11 @@ class ExchangeServer(abc.ABC):
             now = self.ctx.elapsed()
             wake = now + 0.25
             for sub in list(conn.subs.values()):
+                if not sub.ref.symbol:
+                    continue  # accepted stream for a symbol we do not simulate: silent
                 hz = self.hz(sub.ref.channel)
                 due = math.floor(now * hz)
-                if due >= sub.next_index and sub.ref.symbol:
+                if due >= sub.next_index:
                     indices = range(max(sub.next_index, due - MAX_CATCH_UP + 1), due + 1)
                     sub.next_index = due + 1
                     for build, kind, stream in self.data_frames(conn, sub, indices):
@@ -209,7 +226,7 @@ class ExchangeServer(abc.ABC):
         conn.sample_cursor += 1
         kind: SentKind = "binary" if sample.binary else "text"
         payload = sample.payload
-        return await conn.send(lambda _ns: payload, kind, sample.stream)
+        return await conn.send(constant(payload), kind, sample.stream)
 
     async def _watchdog(self, conn: ServerConnection) -> None:
         lifetime = self.ctx.config.connection_lifetime_s
@@ -297,5 +314,5 @@ class ExchangeServer(abc.ABC):
         sent = 0
         for conn in self.live_conns():
             payload, kind = self.malformed_frame(conn, binary)
-            sent += await conn.send(lambda _ns, p=payload: p, kind, MALFORMED_STREAM)
+            sent += await conn.send(constant(payload), kind, MALFORMED_STREAM)
         return sent
