@@ -380,3 +380,22 @@ def test_damaged_pages_error_names_the_file(tmp_path: Path) -> None:
     path.write_bytes(bytes(damaged))
     with pytest.raises(SourceError, match=rf"{path.name}: cannot read recording"):
         connect(tmp_path)
+
+
+def test_sql_equals_replay_when_a_connection_spans_rotated_files(tmp_path: Path) -> None:
+    rows = list(synthetic.connection_rows("bybit", 8, DAY_START_NS, 90))
+    rows += list(synthetic.connection_rows("kucoin", 9, DAY_START_NS + 5, 90))
+    rows.sort(key=lambda r: (r[0], r[1], r[3], r[4]))
+    day = tmp_path / "2025-07-22"
+    for part, chunk in enumerate((rows[:70], rows[70:130], rows[130:]), start=1):
+        name = synthetic.file_name(chunk[0][0], "mixed", part)  # both connections span files
+        synthetic.write_parquet(synthetic.rows_table(chunk), day / name)
+    quotes, trades = _replay_market_events(tmp_path)
+    con = connect(tmp_path)
+    got = con.sql(
+        "SELECT exchange, symbol, recv_ns, exch_ns, conn_id, seq, bid, bid_size, ask, ask_size, "
+        "req_ns FROM quotes ORDER BY recv_ns, exchange, conn_id, seq"
+    ).fetchall()
+    assert got == [_fields(q) for q in quotes] and len(got) == 144
+    assert con.sql("SELECT count(*) FROM trades").fetchall() == [(len(trades),)]
+    assert con.sql("SELECT count(*) FROM files").fetchall() == [(3,)]

@@ -134,7 +134,7 @@ def decoder_fingerprint(factory: DecoderFactory | None) -> str:
     (plus this module); for a custom factory it is the factory's qualified name.
     """
     digest = hashlib.sha256()
-    if factory is None:
+    if factory is None or _is_registry(factory):
         package = resources.files("ticktape.exchanges")
         for entry in sorted(package.iterdir(), key=lambda e: e.name):
             if entry.name.endswith(".py"):
@@ -144,6 +144,14 @@ def decoder_fingerprint(factory: DecoderFactory | None) -> str:
         digest.update(f"{factory.__module__}.{factory.__qualname__}".encode())
     digest.update(resources.files("ticktape.analysis").joinpath("normalize.py").read_bytes())
     return digest.hexdigest()[:16]
+
+
+def _is_registry(factory: DecoderFactory) -> bool:
+    try:
+        from ticktape.exchanges.registry import new_decoder
+    except ImportError:
+        return False
+    return factory is new_decoder
 
 
 def _data_rows_in_merge_order(raw: pa.Table) -> pa.Table:
