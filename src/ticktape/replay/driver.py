@@ -170,26 +170,20 @@ class Driver:
         else:
             events = []
             start = 0
-            for gap_row, detail in gaps:
+            for gap_row, detail in [*gaps, (rows, "")]:  # decode the rows between gaps
                 if gap_row > start:
                     cut = slice(start, gap_row)
                     _decode_rows(
                         events, routes, codes[cut], recv[cut], conns[cut], seqs[cut],
                         payloads[cut], None if reqs is None else reqs[cut],
                     )  # fmt: skip
-                _, name, stream_name = routes[codes[gap_row]]
-                events.append(
-                    Gap(name, recv[gap_row], conns[gap_row], seqs[gap_row], stream_name, detail)
-                )
-                start = gap_row
-            if start == 0:
-                _decode_rows(events, routes, codes, recv, conns, seqs, payloads, reqs)
-            else:
-                cut = slice(start, rows)
-                _decode_rows(
-                    events, routes, codes[cut], recv[cut], conns[cut], seqs[cut],
-                    payloads[cut], None if reqs is None else reqs[cut],
-                )  # fmt: skip
+                    start = gap_row
+                if gap_row < rows:
+                    _, name, stream_name = routes[codes[gap_row]]
+                    gap = Gap(
+                        name, recv[gap_row], conns[gap_row], seqs[gap_row], stream_name, detail
+                    )
+                    events.append(gap)
             for name, strategy in self.strategies.items():
                 self.counts.signals[name] += len(_on_events(strategy, events))
 
