@@ -151,3 +151,22 @@ def test_rest_book_ticker_time_and_errors(h) -> None:  # type: ignore[no-untyped
     assert out["bad"] == (400, {"code": -1121, "msg": "Invalid symbol."})
     server_time = out["time"][1]["serverTime"]
     assert 400 < out["now"][1] - server_time < 1500  # 500 ms scripted lag
+
+
+def test_inbound_message_limit_and_silent_unknown_symbol(h) -> None:  # type: ignore[no-untyped-def]
+    async def main() -> tuple[list[bytes], int | None]:
+        async with (
+            Simulator(SimConfig(**FAST)) as sim,
+            aiohttp.ClientSession() as s,
+            s.ws_connect(sim.endpoints["binance"].ws_url + "?streams=dogeusdt@bookTicker") as ws,
+        ):
+            quiet = await h.read_frames(ws, 5, timeout=0.3)  # accepted, never fed
+            for i in range(7):  # > 5 messages in one second
+                await ws.send_str(f'{{"method":"LIST_SUBSCRIPTIONS","id":{i}}}')
+            replies = await h.read_frames(ws, 20, timeout=2.0)
+            return [f.payload for f in quiet + replies], ws.close_code
+
+    frames, code = h.run(main())
+    assert frames[0] == b'{"result":["dogeusdt@bookTicker"],"id":0}'
+    assert len(frames) <= 5
+    assert code == 1008

@@ -216,3 +216,45 @@ def test_binance_429_then_418_ban(h) -> None:  # type: ignore[no-untyped-def]
     assert orjson.loads(b1)["code"] == -1003 and "banned" in orjson.loads(b1)["msg"]
     assert s2 == 418
     assert s3 == 429 and ra3 == "2"  # then the pending 429
+
+
+def test_stop_closes_every_connection_cleanly(h) -> None:  # type: ignore[no-untyped-def]
+    async def main() -> tuple[list[int | None], list[str]]:
+        async with aiohttp.ClientSession() as s:
+            sim = Simulator(SimConfig(**FAST))
+            await sim.start()
+            e = sim.endpoints
+            clients = [
+                await s.ws_connect(e["binance"].ws_url + "?streams=btcusdt@bookTicker"),
+                await subscribe_bybit(s, sim),
+                await s.ws_connect(e["mexc"].ws_url),
+            ]
+            readers = [
+                asyncio.ensure_future(h.read_frames(c, 10_000, timeout=5.0)) for c in clients
+            ]
+            await asyncio.sleep(0.1)
+            started = time.monotonic()
+            await sim.stop()
+            assert time.monotonic() - started < 2.0
+            await asyncio.gather(*readers)
+            return [c.close_code for c in clients], [c.close_reason for c in sim.connections]
+
+    codes, reasons = h.run(main())
+    assert codes == [1001, 1001, 1001]
+    assert reasons == ["simulator stopped"] * 3
+
+
+def test_connection_lifetime_cap(h) -> None:  # type: ignore[no-untyped-def]
+    config = SimConfig(**FAST, exchanges=("bybit",), connection_lifetime_s=0.3)
+
+    async def main() -> tuple[float, str]:
+        async with Simulator(config) as sim, aiohttp.ClientSession() as s:
+            ws = await subscribe_bybit(s, sim)
+            started = time.monotonic()
+            await h.read_frames(ws, 10_000, timeout=3.0)
+            await asyncio.sleep(0.05)
+            return time.monotonic() - started, sim.connections[0].close_reason
+
+    took, reason = h.run(main())
+    assert 0.25 < took < 1.0
+    assert reason == "connection lifetime reached"

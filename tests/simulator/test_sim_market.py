@@ -4,8 +4,11 @@ crosses, config validation. No sockets: the model is a pure function of the inde
 from __future__ import annotations
 
 import math
+from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from ticktape.simulator import Dislocation, Fault, Lag, MarketModel, SimConfig, SimConfigError
 from ticktape.simulator.market import fmt_fixed, fmt_trim
@@ -156,3 +159,13 @@ def test_formatting_is_exact() -> None:
 def test_bad_config_is_rejected_with_a_clear_message(kwargs: dict, message: str) -> None:
     with pytest.raises(SimConfigError, match=message):
         SimConfig(**kwargs)
+
+
+@given(units=st.integers(min_value=0, max_value=10**15), decimals=st.integers(0, 8))
+def test_formatting_matches_decimal(units: int, decimals: int) -> None:
+    exact = Decimal(units).scaleb(-decimals)
+    assert Decimal(fmt_fixed(units, decimals)) == exact
+    assert len(fmt_fixed(units, decimals).split(".")[1]) == 8
+    trimmed = fmt_trim(units, decimals)
+    assert Decimal(trimmed) == exact
+    assert not trimmed.endswith("0") or "." not in trimmed

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from ticktape.simulator import mexc_wire
 from ticktape.simulator.market import SimQuote, SimTrade, SymbolSpec
@@ -137,3 +139,14 @@ def test_simulated_frames_use_the_same_layout() -> None:
     deals = mexc_wire.deals([t], spec, 1790281246250, channel.replace("bookTicker", "deals"))
     assert b"\xd2\x13" in deals  # field 314, wire type 2
     assert b"\x18\x02" in deals  # tradeType 2 = sell
+
+
+@given(st.integers(min_value=-(2**63), max_value=2**64 - 1))
+def test_varint_round_trips(value: int) -> None:
+    encoded = varint(value)
+    decoded = shift = 0
+    for i, byte in enumerate(encoded):
+        decoded |= (byte & 0x7F) << shift
+        shift += 7
+        assert bool(byte & 0x80) == (i < len(encoded) - 1)  # continuation bits
+    assert decoded == value % 2**64

@@ -332,7 +332,10 @@ def fmt_fixed(units: int, decimals: int, width: int = 8) -> str:
     """Integer ``units`` of ``10**-decimals`` as a fixed-point string with ``width`` decimals
     (Binance style, ``"65000.01000000"``). ``width`` must be >= ``decimals``."""
     whole, frac = divmod(units, 10**decimals)
-    return f"{whole}.{frac:0{decimals}d}{'0' * (width - decimals)}" if width else str(whole)
+    if width == 0:
+        return str(whole)
+    digits = f"{frac:0{decimals}d}" if decimals else ""
+    return f"{whole}.{digits}{'0' * (width - decimals)}"
 
 
 def fmt_trim(units: int, decimals: int) -> str:
