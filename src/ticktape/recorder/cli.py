@@ -29,7 +29,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"record: error: {exc}", file=sys.stderr)
         return 2
     try:
-        return _run(record(cfg))
+        return _run(record(cfg, ignore_late_signals=True))
     except RecorderError as exc:
         print(f"record: error: {exc}", file=sys.stderr)
         return 1
@@ -47,8 +47,14 @@ def _run(coro: Coroutine[Any, Any, int]) -> int:
         return runner.run(coro)
 
 
-async def record(cfg: RecordConfig, recorder: Recorder | None = None) -> int:
-    """Run one recording with signal handling and the status view; return the exit code."""
+async def record(
+    cfg: RecordConfig, recorder: Recorder | None = None, *, ignore_late_signals: bool = False
+) -> int:
+    """Run one recording with signal handling and the status view; return the exit code.
+
+    ``ignore_late_signals``: once the recording is finished, SIGINT/SIGTERM are ignored for the
+    rest of the process (the command line: a late Ctrl-C must not turn a clean exit into 130).
+    """
     recorder = recorder or Recorder(cfg)
     stop = asyncio.Event()
     status_stop = asyncio.Event()
@@ -84,6 +90,8 @@ async def record(cfg: RecordConfig, recorder: Recorder | None = None) -> int:
             await asyncio.gather(status, return_exceptions=True)
         for sig in installed:
             loop.remove_signal_handler(sig)
+            if ignore_late_signals:
+                signal.signal(sig, signal.SIG_IGN)
     if not cfg.quiet:
         files = sum(len(r.writer.files_written) for r in recorder.exchanges.values())
         print(f"record: done, {files} file(s) written under {cfg.out}", file=sys.stderr)
