@@ -48,6 +48,7 @@ async def serve(args: argparse.Namespace) -> Simulator:
         rate_hz=args.rate,
         random_dislocations_per_min=args.dislocations_per_min,
         samples=args.samples,
+        log_sent=args.dump is not None,  # an unbounded in-memory log only when it is wanted
     )
     sim = Simulator(config)
     async with sim:

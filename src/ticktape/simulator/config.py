@@ -149,6 +149,7 @@ class SimConfig:
     kucoin_ping_timeout_ms: int = 10_000
     enforce_inbound_limits: bool = True  # Binance 5 msg/s, KuCoin 100/10 s, MEXC 100/s
     connection_lifetime_s: float | None = None  # e.g. 86400 to mimic the 24 h cap
+    log_sent: bool = True  # keep the in-memory send log (off for long standalone runs)
     samples: bool = False
     samples_dir: Path | None = None
     samples_rate_hz: float = 50.0

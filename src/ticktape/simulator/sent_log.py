@@ -61,11 +61,13 @@ SENT_LOG_SCHEMA = pa.schema(
 class SentLog:
     """Append-only, in-memory list of :class:`SentFrame` with dump helpers."""
 
-    def __init__(self) -> None:
+    def __init__(self, enabled: bool = True) -> None:
         self._frames: list[SentFrame] = []
+        self.enabled = enabled
 
     def append(self, frame: SentFrame) -> None:
-        self._frames.append(frame)
+        if self.enabled:
+            self._frames.append(frame)
 
     def __len__(self) -> int:
         return len(self._frames)

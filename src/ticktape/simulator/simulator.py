@@ -54,7 +54,7 @@ class Simulator:
     def __init__(self, config: SimConfig | None = None) -> None:
         self.config = config or SimConfig()
         self.market = MarketModel(self.config)
-        self._ctx = SimContext(self.config, self.market)
+        self._ctx = SimContext(self.config, self.market, SentLog(self.config.log_sent))
         self._servers = {name: _SERVERS[name](self._ctx) for name in self.config.exchanges}
         self._runners: list[web.AppRunner] = []
         self._fault_task: asyncio.Task[None] | None = None
