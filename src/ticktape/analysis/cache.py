@@ -19,8 +19,11 @@ from __future__ import annotations
 import concurrent.futures
 import multiprocessing
 import os
+import pickle
+import sys
 import warnings
 from collections.abc import Sequence
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -128,6 +131,12 @@ def ensure_cached(
     return CachedFile(source, paths, None, built=True)
 
 
+def _main_is_importable() -> bool:
+    """Spawned workers re-import ``__main__`` from its file; code read from stdin has none."""
+    main_file = getattr(sys.modules.get("__main__"), "__file__", None)
+    return main_file is None or os.path.isfile(main_file)
+
+
 def ensure_cached_all(
     sources: Sequence[RecordingFile],
     fingerprint: str,
@@ -139,9 +148,12 @@ def ensure_cached_all(
 
     ``workers``: processes for decoding (``None``: one per CPU, used only when at least
     :data:`PARALLEL_MIN_BYTES` of raw files need decoding, since starting a process costs about
-    half a second; ``1``: always in this process). Worker processes are *spawned*, never forked:
-    DuckDB's threads may already run here. A custom ``factory`` must then be picklable (a
-    module-level function). Warnings about unwritable caches are issued here, once per file.
+    half a second; ``1``: always in this process). Worker processes are *spawned*, never forked
+    (DuckDB's threads may already run here), so like any ``multiprocessing`` user the calling
+    script needs an ``if __name__ == "__main__":`` guard; if the pool cannot start or breaks
+    (e.g. code read from stdin), the files are decoded here instead. A custom ``factory`` must
+    be picklable (a module-level function). Warnings about unwritable caches are issued here,
+    once per file.
     """
     entries: list[CachedFile | None] = []
     stale: list[int] = []
@@ -156,18 +168,24 @@ def ensure_cached_all(
     if workers is None and stale_bytes < PARALLEL_MIN_BYTES:
         count = 1
     count = max(1, min(count, len(stale)))
-    if count == 1:
+    if count == 1 or not _main_is_importable():
         for i in stale:
             entries[i] = ensure_cached(sources[i], fingerprint, factory, cache_dir)
     else:
-        context = multiprocessing.get_context("spawn")
-        with concurrent.futures.ProcessPoolExecutor(count, mp_context=context) as pool:
-            futures = {
-                i: pool.submit(ensure_cached, sources[i], fingerprint, factory, cache_dir)
-                for i in stale
-            }
-            for i, future in futures.items():
-                entries[i] = future.result()
+        try:
+            context = multiprocessing.get_context("spawn")
+            with concurrent.futures.ProcessPoolExecutor(count, mp_context=context) as pool:
+                futures = {
+                    i: pool.submit(ensure_cached, sources[i], fingerprint, factory, cache_dir)
+                    for i in stale
+                }
+                for i, future in futures.items():
+                    entries[i] = future.result()
+        except (BrokenProcessPool, OSError, pickle.PicklingError):
+            # e.g. run from stdin (workers cannot re-import __main__): decode here instead
+            for i in stale:
+                if entries[i] is None:
+                    entries[i] = ensure_cached(sources[i], fingerprint, factory, cache_dir)
     done = [e for e in entries if e is not None]
     for entry in done:
         if entry.problem:

@@ -78,14 +78,15 @@ def connect(
     decoder_factory: DecoderFactory | None = None,
     cache_dir: Path | None = None,
     threads: int | None = None,
-    workers: int | None = None,
+    workers: int | None = 1,
 ) -> duckdb.DuckDBPyConnection:
     """Open ``paths`` (data folder, day folder, files or globs) as DuckDB views.
 
     ``decoder_factory`` defaults to the replay's ``ticktape.exchanges.registry.new_decoder``;
-    ``cache_dir`` overrides ``<day>/.ticktape-cache/``; ``workers`` is the number of decoding
-    processes for files not cached yet (default: one per CPU for large amounts; see
-    :func:`~ticktape.analysis.cache.ensure_cached_all`); ``threads`` DuckDB's threads. Raises
+    ``cache_dir`` overrides ``<day>/.ticktape-cache/``; ``workers`` is the number of processes
+    decoding files not cached yet (default 1: in this process; ``None``: one per CPU when there
+    is enough to decode; see :func:`~ticktape.analysis.cache.ensure_cached_all`, and guard your
+    script's entry point when using more than one); ``threads`` is DuckDB's threads. Raises
     :class:`~ticktape.analysis.errors.SourceError` for missing, corrupt or foreign files (naming
     the file). The first call on new data decodes it (see ``normalize`` for the speed); later
     calls reuse the caches and take milliseconds.
