@@ -35,8 +35,9 @@ examples:
 
 views: raw, quotes, trades, issues, connections, gaps, files, and replay results (signals,
 episodes, latency, ...) when present. Timestamps: *_ns = exact int64 ns since the epoch (UTC),
-*_ts = the same as TIMESTAMP_NS. The first query on new data decodes it with the replay's
-decoders and caches the result in <day>/.ticktape-cache/.
+*_ts = the same as TIMESTAMP_NS. raw's column "binary" is a SQL keyword: write it in quotes.
+The first query on new data decodes it with the replay's decoders and caches the result in
+<day>/.ticktape-cache/ (rebuilt when a file or a decoder changes).
 """
 
 
