@@ -141,6 +141,10 @@ def test_a_second_signal_during_a_slow_flush_only_prints(
             self.exchanges: dict[str, Any] = {}
             self.clock = Clock()
             self.flushed = False
+            self.recovery_failures: dict[str, str] = {}
+
+        async def recover(self) -> list[str]:
+            return []
 
         async def run(self, stop: asyncio.Event) -> None:
             await stop.wait()

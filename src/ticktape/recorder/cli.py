@@ -83,6 +83,12 @@ async def record(
             show_status(recorder, status_stop, plain_interval_s=cfg.status_interval_s)
         )
     try:
+        recovered = await recorder.recover()
+        for path in recorder.recovery_failures:
+            print(f"record: warning: could not recover {path}; left in place", file=sys.stderr)
+        if recovered and not cfg.quiet:
+            print(f"record: recovered {len(recovered)} segment(s) left by a crash",
+                  file=sys.stderr)  # fmt: skip
         await recorder.run(stop)
     finally:
         status_stop.set()

@@ -23,6 +23,7 @@ import asyncio
 import contextlib
 import importlib.metadata
 import json
+import logging
 import random
 import socket
 import time
@@ -43,6 +44,8 @@ from ticktape.recorder.rows import STREAM_CLOCK, ConnIds, ExchangeRows, RowHook
 from ticktape.recorder.ws_connection import WsConnection
 
 DISK_CLOSE_TIMEOUT_S: Final = 120.0
+
+log = logging.getLogger(__name__)
 
 
 class RecorderError(RuntimeError):
@@ -116,7 +119,9 @@ class Recorder:
         self.conn_ids = ConnIds(self.clock.now_ns() // 1_000_000)
         self.exchanges: dict[str, ExchangeRun] = {}
         self.disk: DiskThread | None = None
-        self.recovered: list[str] = []
+        self.recovered: list[str] = []  # Parquet files recovered from a previous crash
+        self.recovery_failures: dict[str, str] = {}  # segment -> why it could not be recovered
+        self._recovery_done = False
         self.started_ns = 0
         self._rng = random.Random(self.tuning.seed)
 
@@ -132,11 +137,28 @@ class Recorder:
         """Record until ``stop`` is set or ``cfg.duration_s`` has passed; raise RecorderError on
         a failure that makes recording pointless (the data so far is still flushed)."""
         stop = stop or asyncio.Event()
-        from ticktape.recorder.recovery import recover
-
-        self.recovered = await asyncio.to_thread(recover, self.cfg.out)
+        if not self._recovery_done:
+            await self.recover()
         async with self._simulated() as cfg:
             await self._record(cfg, stop)
+
+    async def recover(self) -> list[str]:
+        """Finish the segments a crash left under ``out`` (once; :meth:`run` calls it first).
+
+        Returns the Parquet files written; segments that cannot be converted stay in place and
+        are listed in :attr:`recovery_failures` (recording goes on regardless).
+        """
+        from ticktape.recorder.recovery import RecoveryError, recover
+
+        self._recovery_done = True
+        try:
+            self.recovered = await asyncio.to_thread(recover, self.cfg.out)
+        except RecoveryError as exc:  # the others were recovered
+            self.recovered = exc.report.published
+            self.recovery_failures = dict(exc.failures)
+            log.warning("%d segment(s) under %s could not be recovered and were left in place",
+                        len(exc.failures), self.cfg.out)  # fmt: skip
+        return self.recovered
 
     @contextlib.asynccontextmanager
     async def _simulated(self) -> AsyncIterator[RecordConfig]:
