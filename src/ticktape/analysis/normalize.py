@@ -6,9 +6,10 @@ function the replay uses — in the replay's merge order ``(recv_ns, exchange, c
 That is what makes a SQL answer equal the replay's answer by construction; nothing here parses
 a payload itself.
 
-One decoder instance per exchange is created per call, i.e. per recording file: decoder state
-that spans files (none for top-of-book and trades; possibly for order-book deltas) starts fresh
-at each file boundary.
+One decoder instance per exchange is created per call, i.e. per recording file, where the
+replay keeps one per exchange for the whole run. Only decoder state that spans a file rotation
+can differ: today that is Bybit's per-connection level-1 sides, used only by legacy (pre-2025-03)
+``orderbook.1`` deltas; snapshots, the other exchanges and all trades decode identically.
 
 Columns are built by collecting events per type and transposing them once with list
 comprehensions (no per-row dicts), so the decoders dominate: measured by ``bench/analysis.py``
