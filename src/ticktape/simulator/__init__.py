@@ -50,6 +50,18 @@ Endpoints (paths as the real exchanges):
   ``spot@public.aggre.deals.v3.api.pb@(100ms|10ms)@<SYM>`` (binary protobuf). REST
   ``/api/v3/ticker/bookTicker``, ``/api/v3/time``.
 
+Send log: every WebSocket frame (kinds ``text``/``binary``, plus Binance ``ping`` frames) and
+REST body (kind ``rest``) with the simulator's connection id, ``time.time_ns()`` send time and
+the exact bytes handed to the transport; ``sim.connections`` lists connections in accept order
+(use it to pair a client's connection with a ``conn_id``). ``SimConfig(log_sent=False)`` turns
+it off for long runs.
+
+Fault semantics: a stall holds data, control replies and Binance pings (missed ticks are
+conflated; protocol-level pongs to *client* pings are still answered by aiohttp on Bybit,
+KuCoin and MEXC, and REST keeps answering); a clean drop sends close 1001 and completes the
+close handshake (a drop requested during a stall closes when the stall ends); an abrupt drop is
+a TCP reset with no close frame, so the client may miss frames the log lists just before it.
+
 Guarantees: exchange timestamps in frames are ``send time - lag`` (the send clock is
 ``time.time_ns()``, the one logged); scripted dislocations follow
 :class:`~ticktape.simulator.config.Dislocation` exactly at the tick level; with the default
