@@ -85,38 +85,34 @@ class SymbolMemo:
         return found
 
 
-NO_HINT: Final = (0, "")
+OTHER_CHANNEL: Final = 0
+"""Channel kind 0: a channel the decoder does not normalize (or a name it cannot read)."""
 
 
-class StreamHints:
-    """What a stored row's ``stream`` name promises: ``(kind, canonical symbol)``, learned once.
+class ChannelTable:
+    """Channel names (``"btcusdt@bookTicker"``, ``"orderbook.1.BTCUSDT"``) -> ``(kind, symbol)``.
 
-    The recorder stores ``route(payload)`` as a data row's stream, so in a replay the stream name
-    already says which channel and symbol a frame is. A decoder uses the hint to pick its typed
-    decoder without scanning the payload, then *verifies* it (the channel name inside the frame
-    must equal ``stream``) and falls back to reading the payload alone when it does not hold. So a
-    missing or wrong hint costs time, never correctness. Kind 0 means "no hint".
+    A decoder reads a frame's channel name and looks it up here, so per frame the routing costs
+    one dict lookup; parsing the name and canonicalizing its symbol happen once per distinct name.
+    ``classify(name)`` is the exchange's rule: kind 0 (:data:`OTHER_CHANNEL`) for channels it does
+    not normalize; it raises (``SymbolError``) for one of ours whose symbol it cannot read, which
+    is not remembered and becomes that frame's ``DecodeError``. At most 100,000 names are kept,
+    so hostile input cannot grow the table without bound.
 
-    Use ``hints.table.get(stream) or hints.learn(stream)`` (the dict lookup is the hot path).
+    Hot path: ``table.names.get(name) or table.learn(name)``.
     """
 
-    __slots__ = ("_classify", "table")
+    __slots__ = ("_classify", "names")
 
     def __init__(self, classify: Callable[[str], tuple[int, str]]) -> None:
-        self.table: dict[str, tuple[int, str]] = {}
+        self.names: dict[str, tuple[int, str]] = {}
         self._classify = classify
 
-    def learn(self, stream: str) -> tuple[int, str]:
-        try:
-            hint = self._classify(stream)
-        except Exception:  # e.g. SymbolError: not a stream we can vouch for
-            hint = NO_HINT
-        if len(self.table) < 100_000:
-            self.table[stream] = hint
-        return hint
-
-
-JSON_ERRORS: Final = (msgspec.DecodeError, msgspec.ValidationError)
+    def learn(self, name: str) -> tuple[int, str]:
+        entry = self._classify(name)
+        if len(self.names) < 100_000:
+            self.names[name] = entry
+        return entry
 
 
 def error_text(exc: BaseException) -> str:

@@ -15,9 +15,8 @@ Decoded (everything else that is valid JSON returns ``[]``):
   with ``exch_ns=None``; an error body (``{"code":-1121,"msg":...}``) -> :class:`DecodeError`.
 
 Decoding is stateless; :func:`new_decoder` still returns an object so every exchange has the same
-interface. Cost (``timeit``, this machine): ~0.6 µs per bookTicker when the row's ``stream`` is
-the frame's stream name (the replay case), ~1.1 µs without that hint; msgspec typed structs with
-string-to-float leniency do the parsing.
+interface. Cost (``timeit``, this machine): ~0.6 µs per combined bookTicker frame; msgspec typed
+structs with string-to-float leniency do the parsing.
 """
 
 from __future__ import annotations
@@ -28,10 +27,9 @@ from typing import Any
 import msgspec
 
 from ticktape.exchanges._support import (
-    JSON_ERRORS,
-    NO_HINT,
     NS_PER_MS,
-    StreamHints,
+    OTHER_CHANNEL,
+    ChannelTable,
     SymbolMemo,
     UnrecognizedMessage,
     check_stream_count,
@@ -137,33 +135,30 @@ def route(payload: bytes) -> str | None:
 # ---- wire shapes ------------------------------------------------------------------------------
 
 
-class _BookSides(msgspec.Struct):
-    b: float
-    B: float
-    a: float
-    A: float
+class _EventData(msgspec.Struct):
+    """The fields of bookTicker, trade and aggTrade ``data`` in one shape, so a frame is parsed
+    once whatever its stream; :func:`_events` checks what each stream requires.
+
+    ``a`` is the ask price (a decimal string) in bookTicker but the aggregate trade id (an
+    integer) in aggTrade: typed ``int | float`` it stays an exact ``int`` for the id, and a price
+    string becomes a float (or an int if it has no point or exponent, made float exactly later).
+    """
+
+    s: str | None = None
+    b: float | None = None
+    B: float | None = None
+    a: int | float | None = None
+    A: float | None = None
+    E: int | None = None
+    t: int | None = None
+    p: float | None = None
+    q: float | None = None
+    m: bool | None = None
 
 
-class _BookTicker(_BookSides):
-    s: str
-
-
-class _Trade(msgspec.Struct):
-    E: int
-    s: str
-    t: int
-    p: float
-    q: float
-    m: bool
-
-
-class _AggTrade(msgspec.Struct):
-    E: int
-    s: str
-    a: int
-    p: float
-    q: float
-    m: bool
+class _Combined(msgspec.Struct):
+    stream: str
+    data: _EventData
 
 
 class _RestBookTicker(msgspec.Struct):
@@ -174,41 +169,23 @@ class _RestBookTicker(msgspec.Struct):
     askQty: float
 
 
-class _CombinedBookSides(msgspec.Struct):
-    stream: str
-    data: _BookSides
-
-
-class _CombinedTrade(msgspec.Struct):
-    stream: str
-    data: _Trade
-
-
-class _CombinedAggTrade(msgspec.Struct):
-    stream: str
-    data: _AggTrade
-
-
-_DECODE_COMBINED_BOOK = typed_decoder(_CombinedBookSides)
-_DECODE_COMBINED_TRADE = typed_decoder(_CombinedTrade)
-_DECODE_COMBINED_AGG_TRADE = typed_decoder(_CombinedAggTrade)
-_DECODE_BOOK_TICKER = typed_decoder(_BookTicker)
+_DECODE_COMBINED = typed_decoder(_Combined)
 
 _symbol = SymbolMemo(canonical)
 
-_OTHER, _BOOK, _TRADE, _AGG_TRADE = 0, 1, 2, 3
+_BOOK, _TRADE, _AGG_TRADE = 1, 2, 3
 _KIND_BY_SUFFIX = {"bookTicker": _BOOK, "trade": _TRADE, "aggTrade": _AGG_TRADE}
 
 
-def _classify(stream: str) -> tuple[int, str]:
-    """``"btcusdt@bookTicker"`` -> ``(_BOOK, "BTC-USDT")``."""
-    native, _, suffix = stream.partition("@")
-    kind = _KIND_BY_SUFFIX.get(suffix, _OTHER)
-    return (kind, canonical(native)) if kind != _OTHER else NO_HINT
+def _classify(name: str) -> tuple[int, str]:
+    """``"btcusdt@bookTicker"`` -> ``(_BOOK, "BTC-USDT")``; other streams -> kind 0."""
+    native, _, suffix = name.partition("@")
+    kind = _KIND_BY_SUFFIX.get(suffix, OTHER_CHANNEL)
+    return (kind, canonical(native)) if kind != OTHER_CHANNEL else (OTHER_CHANNEL, "")
 
 
-_HINTS = StreamHints(_classify)
-_HINT_TABLE = _HINTS.table
+_CHANNELS = ChannelTable(_classify)
+_CHANNEL_NAMES = _CHANNELS.names
 
 
 # ---- decoding ---------------------------------------------------------------------------------
@@ -225,43 +202,19 @@ class BinanceDecoder:
         """Events in ``payload``; ``[]`` for control frames and channels we do not normalize;
         exactly one :class:`DecodeError` for anything unreadable. Never raises.
 
-        Fast path: the row's ``stream`` (as :func:`route` names it) picks the typed decoder and
-        gives the symbol; the frame's own ``stream`` field must match, else the payload is read
-        without the hint (:class:`~ticktape.exchanges._support.StreamHints`).
+        The result depends on the payload alone (``stream`` only tells a REST error body from a
+        WebSocket reply, and is echoed in a :class:`DecodeError`). Fast path: one typed parse of
+        a combined frame; its stream name gives the kind and the symbol through a table learned
+        once per name. Frames of another shape (raw ``/ws`` frames, depth, replies, REST bodies)
+        are parsed generically and classified by their keys.
         """
         try:
-            kind, symbol = _HINT_TABLE.get(stream) or _HINTS.learn(stream)
-            if kind == _BOOK:
-                try:
-                    book = _DECODE_COMBINED_BOOK.decode(payload)
-                except JSON_ERRORS:
-                    pass
-                else:
-                    if book.stream == stream:
-                        tick = book.data
-                        return [
-                            Quote(
-                                NAME, symbol, recv_ns, None, conn_id, seq,
-                                tick.b, tick.B, tick.a, tick.A,
-                            )
-                        ]  # fmt: skip
-            elif kind == _TRADE:
-                try:
-                    trade = _DECODE_COMBINED_TRADE.decode(payload)
-                except JSON_ERRORS:
-                    pass
-                else:
-                    if trade.stream == stream:
-                        return [_trade(trade.data, recv_ns, conn_id, seq)]
-            elif kind == _AGG_TRADE:
-                try:
-                    agg = _DECODE_COMBINED_AGG_TRADE.decode(payload)
-                except JSON_ERRORS:
-                    pass
-                else:
-                    if agg.stream == stream:
-                        return [_agg_trade(agg.data, recv_ns, conn_id, seq)]
-            return _decode_unhinted(payload, recv_ns, conn_id, seq, stream)
+            try:
+                frame = _DECODE_COMBINED.decode(payload)
+            except msgspec.ValidationError:  # valid JSON, another shape
+                return _decode_any(json_any.decode(payload), recv_ns, conn_id, seq, stream)
+            kind, symbol = _CHANNEL_NAMES.get(frame.stream) or _CHANNELS.learn(frame.stream)
+            return _events(kind, symbol, frame.data, recv_ns, conn_id, seq)
         except Exception as exc:  # decode never raises: anything unreadable is a DecodeError
             return [decode_error(NAME, recv_ns, conn_id, seq, stream, exc)]
 
@@ -271,49 +224,32 @@ class BinanceDecoder:
         """Nothing to forget (interface parity with the stateful decoders)."""
 
 
-def _decode_unhinted(
-    payload: bytes, recv_ns: int, conn_id: int, seq: int, stream: str
+def _events(
+    kind: int, symbol: str, data: _EventData, recv_ns: int, conn_id: int, seq: int
 ) -> list[Event]:
-    """Read the payload alone: the stream name in the frame, or the shape of a raw/REST body."""
-    if payload.startswith(_COMBINED):
-        end = payload.find(b'"', _COMBINED_LEN)
-        if payload.endswith(b"@bookTicker", _COMBINED_LEN, end):
-            msg = _DECODE_COMBINED_BOOK.decode(payload)
-            tick = msg.data
-            return [
-                Quote(
-                    NAME, _symbol(msg.stream.partition("@")[0]), recv_ns, None, conn_id, seq,
-                    tick.b, tick.B, tick.a, tick.A,
-                )
-            ]  # fmt: skip
-        if payload.endswith(b"@trade", _COMBINED_LEN, end):
-            return [_trade(_DECODE_COMBINED_TRADE.decode(payload).data, recv_ns, conn_id, seq)]
-        if payload.endswith(b"@aggTrade", _COMBINED_LEN, end):
-            agg = _DECODE_COMBINED_AGG_TRADE.decode(payload).data
-            return [_agg_trade(agg, recv_ns, conn_id, seq)]
-    elif payload.startswith(b'{"u":'):
-        tick = _DECODE_BOOK_TICKER.decode(payload)
+    """The event of one bookTicker/trade/aggTrade ``data`` object; ``[]`` for other kinds."""
+    if kind == _BOOK:
+        bid, bid_size, ask, ask_size = data.b, data.B, data.a, data.A
+        if bid is None or bid_size is None or ask is None or ask_size is None:
+            raise UnrecognizedMessage("bookTicker without b, B, a and A")
         return [
-            Quote(
-                NAME, _symbol(tick.s), recv_ns, None, conn_id, seq,
-                tick.b, tick.B, tick.a, tick.A,
+            Quote(NAME, symbol, recv_ns, None, conn_id, seq, bid, bid_size, float(ask), ask_size)
+        ]
+    if kind in (_TRADE, _AGG_TRADE):
+        trade_id = data.t if kind == _TRADE else data.a
+        event_ms, price, size, maker = data.E, data.p, data.q, data.m
+        if (
+            event_ms is None or price is None or size is None or maker is None
+            or trade_id.__class__ is not int
+        ):  # fmt: skip
+            raise UnrecognizedMessage("trade without E, p, q, m and an integer trade id")
+        return [
+            Trade(
+                NAME, symbol, recv_ns, event_ms * NS_PER_MS, conn_id, seq,
+                price, size, SELL if maker else BUY, str(trade_id),
             )
         ]  # fmt: skip
-    return _decode_any(json_any.decode(payload), recv_ns, conn_id, seq, stream)
-
-
-def _trade(trade: _Trade, recv_ns: int, conn_id: int, seq: int) -> Trade:
-    return Trade(
-        NAME, _symbol(trade.s), recv_ns, trade.E * NS_PER_MS, conn_id, seq,
-        trade.p, trade.q, SELL if trade.m else BUY, str(trade.t),
-    )  # fmt: skip
-
-
-def _agg_trade(trade: _AggTrade, recv_ns: int, conn_id: int, seq: int) -> Trade:
-    return Trade(
-        NAME, _symbol(trade.s), recv_ns, trade.E * NS_PER_MS, conn_id, seq,
-        trade.p, trade.q, SELL if trade.m else BUY, str(trade.a),
-    )  # fmt: skip
+    return []
 
 
 def _rest_quote(obj: Any, recv_ns: int, conn_id: int, seq: int) -> Quote:
@@ -334,7 +270,10 @@ def _decode_any(obj: Any, recv_ns: int, conn_id: int, seq: int, stream: str) -> 
         name = obj["stream"]
         if not isinstance(name, str):
             raise UnrecognizedMessage("unrecognized message: non-string stream name")
-        return _decode_any(obj["data"], recv_ns, conn_id, seq, stream) if _ours(name) else []
+        kind, symbol = _CHANNEL_NAMES.get(name) or _CHANNELS.learn(name)
+        if kind == OTHER_CHANNEL:
+            return []  # depth, kline, serverShutdown, ...
+        return _events(kind, symbol, convert(obj["data"], _EventData), recv_ns, conn_id, seq)
     if "code" in obj and "msg" in obj:
         if is_rest(stream):
             raise UnrecognizedMessage(f"exchange error {obj['code']}: {obj['msg']}")
@@ -342,25 +281,17 @@ def _decode_any(obj: Any, recv_ns: int, conn_id: int, seq: int, stream: str) -> 
     if "symbol" in obj and "bidPrice" in obj:
         return [_rest_quote(obj, recv_ns, conn_id, seq)]
     event = obj.get("e")
-    if event == "trade":
-        return [_trade(convert(obj, _Trade), recv_ns, conn_id, seq)]
-    if event == "aggTrade":
-        return [_agg_trade(convert(obj, _AggTrade), recv_ns, conn_id, seq)]
-    if event is None and "u" in obj and "s" in obj and "b" in obj and "a" in obj:
-        tick = convert(obj, _BookTicker)
-        return [
-            Quote(
-                NAME, _symbol(tick.s), recv_ns, None, conn_id, seq,
-                tick.b, tick.B, tick.a, tick.A,
-            )
-        ]  # fmt: skip
+    if event in ("trade", "aggTrade") or (
+        event is None and "u" in obj and "s" in obj and "b" in obj and "a" in obj
+    ):  # a raw (/ws) trade, aggTrade or bookTicker
+        data = convert(obj, _EventData)
+        if data.s is None:
+            raise UnrecognizedMessage("event without a symbol (s)")
+        kind = _TRADE if event == "trade" else _AGG_TRADE if event == "aggTrade" else _BOOK
+        return _events(kind, _symbol(data.s), data, recv_ns, conn_id, seq)
     if event is not None or "result" in obj or "lastUpdateId" in obj:
         return []  # depth, kline, serverShutdown, ...; control replies; partial depth
     raise UnrecognizedMessage(f"unrecognized message with keys {sorted(obj)[:8]}")
-
-
-def _ours(stream_name: str) -> bool:
-    return stream_name.endswith(("@bookTicker", "@trade", "@aggTrade"))
 
 
 def new_decoder() -> BinanceDecoder:

@@ -27,10 +27,9 @@ from typing import Any
 import msgspec
 
 from ticktape.exchanges._support import (
-    JSON_ERRORS,
-    NO_HINT,
     NS_PER_MS,
-    StreamHints,
+    OTHER_CHANNEL,
+    ChannelTable,
     SymbolMemo,
     TooManyStreamsError,
     UnrecognizedMessage,
@@ -138,15 +137,8 @@ _EMPTY: Level = (0.0, 0.0)
 
 
 class _BookData(msgspec.Struct):
-    b: list[Level]
-    a: list[Level]
-
-
-class _Level1(msgspec.Struct):
-    topic: str
-    ts: int
-    type: str
-    data: _BookData
+    b: list[Level] | None = None
+    a: list[Level] | None = None
 
 
 class _TradeItem(msgspec.Struct):
@@ -156,10 +148,15 @@ class _TradeItem(msgspec.Struct):
     S: str
 
 
-class _Trades(msgspec.Struct):
-    topic: str
-    ts: int
-    data: list[_TradeItem]
+class _Frame(msgspec.Struct):
+    """Every topic frame in one shape, so a frame is parsed once whatever its topic: ``data`` is
+    an object for books (tickers fit too, their fields unread) and an array for trades. What each
+    topic requires is checked where it is used."""
+
+    topic: str | None = None
+    ts: int | None = None
+    type: str | None = None
+    data: _BookData | list[_TradeItem] | None = None
 
 
 class _RestBook(msgspec.Struct):
@@ -169,25 +166,24 @@ class _RestBook(msgspec.Struct):
     ts: int
 
 
-_DECODE_LEVEL1 = typed_decoder(_Level1)
-_DECODE_TRADES = typed_decoder(_Trades)
+_DECODE_FRAME = typed_decoder(_Frame)
 
 _symbol = SymbolMemo(canonical)
 
-_OTHER, _BOOK, _TRADES_KIND = 0, 1, 2
+_BOOK, _TRADES_KIND = 1, 2
 
 
-def _classify(stream: str) -> tuple[int, str]:
-    """``"orderbook.1.BTCUSDT"`` -> ``(_BOOK, "BTC-USDT")``."""
-    if stream.startswith(_LEVEL1):
-        return _BOOK, canonical(stream[len(_LEVEL1) :])
-    if stream.startswith(_TRADES):
-        return _TRADES_KIND, canonical(stream[len(_TRADES) :])
-    return NO_HINT
+def _classify(topic: str) -> tuple[int, str]:
+    """``"orderbook.1.BTCUSDT"`` -> ``(_BOOK, "BTC-USDT")``; other topics -> kind 0."""
+    if topic.startswith(_LEVEL1):
+        return _BOOK, canonical(topic[len(_LEVEL1) :])
+    if topic.startswith(_TRADES):
+        return _TRADES_KIND, canonical(topic[len(_TRADES) :])
+    return OTHER_CHANNEL, ""
 
 
-_HINTS = StreamHints(_classify)
-_HINT_TABLE = _HINTS.table
+_CHANNELS = ChannelTable(_classify)
+_CHANNEL_NAMES = _CHANNELS.names
 
 
 def _first_live(levels: list[Level]) -> Level:
@@ -216,29 +212,25 @@ class BybitDecoder:
         """Events in ``payload``; ``[]`` for control frames and channels we do not normalize;
         exactly one :class:`DecodeError` for anything unreadable. Never raises.
 
-        Fast path: the row's ``stream`` (the topic, as :func:`route` names it) picks the typed
-        decoder and gives the symbol; the frame's ``topic`` must match, else the payload is read
-        without the hint (:class:`~ticktape.exchanges._support.StreamHints`).
+        The result depends on the payload (and this decoder's per-connection state) only.
+        Fast path: one typed parse of the frame; its ``topic`` gives the kind and the symbol
+        through a table learned once per topic. Frames of another shape (replies, REST bodies,
+        klines) are parsed generically and classified by their keys.
         """
         try:
-            kind, symbol = _HINT_TABLE.get(stream) or _HINTS.learn(stream)
+            try:
+                frame = _DECODE_FRAME.decode(payload)
+            except msgspec.ValidationError:  # valid JSON, another shape (klines, ...)
+                return self._decode_general(json_any.decode(payload), recv_ns, conn_id, seq, stream)
+            topic = frame.topic
+            if topic is None:  # control reply or REST body
+                return self._decode_general(json_any.decode(payload), recv_ns, conn_id, seq, stream)
+            kind, symbol = _CHANNEL_NAMES.get(topic) or _CHANNELS.learn(topic)
             if kind == _BOOK:
-                try:
-                    book = _DECODE_LEVEL1.decode(payload)
-                except JSON_ERRORS:
-                    pass
-                else:
-                    if book.topic == stream:
-                        return self._level1(book, symbol, recv_ns, conn_id, seq)
-            elif kind == _TRADES_KIND:
-                try:
-                    trades = _DECODE_TRADES.decode(payload)
-                except JSON_ERRORS:
-                    pass
-                else:
-                    if trades.topic == stream:
-                        return _trades(trades, symbol, recv_ns, conn_id, seq)
-            return self._decode_unhinted(payload, recv_ns, conn_id, seq, stream)
+                return self._level1(frame, symbol, recv_ns, conn_id, seq)
+            if kind == _TRADES_KIND:
+                return _trades(frame, symbol, recv_ns, conn_id, seq)
+            return []  # tickers, deeper books, ...
         except Exception as exc:  # decode never raises: anything unreadable is a DecodeError
             return [decode_error(NAME, recv_ns, conn_id, seq, stream, exc)]
 
@@ -252,27 +244,35 @@ class BybitDecoder:
             for key in [key for key in self._sides if key[0] == conn_id]:
                 del self._sides[key]
 
-    def _decode_unhinted(
-        self, payload: bytes, recv_ns: int, conn_id: int, seq: int, stream: str
+    def _decode_general(
+        self, obj: Any, recv_ns: int, conn_id: int, seq: int, stream: str
     ) -> list[Event]:
-        """Read the payload alone: its topic if it has one, else its shape."""
-        topic = string_after(payload, _TOPIC)
-        if topic is None:
-            return self._decode_untopical(json_any.decode(payload), recv_ns, conn_id, seq, stream)
-        if topic.startswith(_LEVEL1):
-            book = _DECODE_LEVEL1.decode(payload)
-            symbol = _symbol(book.topic[len(_LEVEL1) :])
-            return self._level1(book, symbol, recv_ns, conn_id, seq)
-        if topic.startswith(_TRADES):
-            trades = _DECODE_TRADES.decode(payload)
-            return _trades(trades, _symbol(trades.topic[len(_TRADES) :]), recv_ns, conn_id, seq)
-        json_any.decode(payload)  # other topics: validate only
-        return []
+        """An already-parsed frame, classified by its keys: other topics, control, REST."""
+        if not isinstance(obj, dict):
+            raise UnrecognizedMessage(f"unrecognized message: JSON {type(obj).__name__}")
+        topic = obj.get("topic")
+        if isinstance(topic, str):
+            kind, symbol = _CHANNEL_NAMES.get(topic) or _CHANNELS.learn(topic)
+            if kind == _BOOK:
+                return self._level1(convert(obj, _Frame), symbol, recv_ns, conn_id, seq)
+            if kind == _TRADES_KIND:
+                return _trades(convert(obj, _Frame), symbol, recv_ns, conn_id, seq)
+            return []  # tickers, deeper books, klines, ...
+        if topic is not None:
+            raise UnrecognizedMessage("unrecognized message: non-string topic")
+        if "retCode" in obj:
+            return _rest_quote(obj, recv_ns, conn_id, seq)
+        if "op" in obj or "success" in obj:
+            return []  # subscribe ack, pong
+        raise UnrecognizedMessage(f"unrecognized message with keys {sorted(obj)[:8]}")
 
     def _level1(
-        self, msg: _Level1, symbol: str, recv_ns: int, conn_id: int, seq: int
+        self, msg: _Frame, symbol: str, recv_ns: int, conn_id: int, seq: int
     ) -> list[Event]:
         book = msg.data
+        ts = msg.ts
+        if type(book) is not _BookData or book.b is None or book.a is None or ts is None:
+            raise UnrecognizedMessage("orderbook message without ts, data.b and data.a")
         key = (conn_id, symbol)
         if msg.type == "snapshot":
             bid: Level | None = book.b[0] if book.b else _EMPTY
@@ -290,28 +290,19 @@ class BybitDecoder:
             return []
         return [
             Quote(
-                NAME, symbol, recv_ns, msg.ts * NS_PER_MS, conn_id, seq,
+                NAME, symbol, recv_ns, ts * NS_PER_MS, conn_id, seq,
                 bid[0], bid[1], ask[0], ask[1],
             )
         ]  # fmt: skip
 
-    def _decode_untopical(
-        self, obj: Any, recv_ns: int, conn_id: int, seq: int, stream: str
-    ) -> list[Event]:
-        """Frames without a topic: control replies, or a REST response body."""
-        if not isinstance(obj, dict):
-            raise UnrecognizedMessage(f"unrecognized message: JSON {type(obj).__name__}")
-        if "retCode" in obj:
-            return _rest_quote(obj, recv_ns, conn_id, seq)
-        if "op" in obj or "success" in obj:
-            return []  # subscribe ack, pong
-        raise UnrecognizedMessage(f"unrecognized message with keys {sorted(obj)[:8]}")
 
-
-def _trades(msg: _Trades, symbol: str, recv_ns: int, conn_id: int, seq: int) -> list[Event]:
+def _trades(msg: _Frame, symbol: str, recv_ns: int, conn_id: int, seq: int) -> list[Event]:
+    items = msg.data
+    if type(items) is not list or msg.ts is None:
+        raise UnrecognizedMessage("publicTrade message without ts and a data array")
     exch_ns = msg.ts * NS_PER_MS
     events: list[Event] = []
-    for item in msg.data:
+    for item in items:
         side = _SIDES.get(item.S)
         if side is None:
             raise UnrecognizedMessage(f"unknown taker side {item.S!r} in trade {item.i}")

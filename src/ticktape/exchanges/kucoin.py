@@ -23,8 +23,8 @@ Decoded (other valid JSON returns ``[]``: welcome, ack, pong, level2, candles, P
   ``data.time`` (ms); the symbol comes from the row's ``stream`` (the body has none); a ``code``
   other than ``"200000"`` -> :class:`DecodeError`.
 
-KuCoin's key order is not stable (the 2021 capture puts ``data`` first), so topics are found by a
-byte search and fields by name.
+KuCoin's key order is not stable (the 2021 capture puts ``data`` first), so :func:`route` finds
+the topic by a byte search and the decoder reads fields by name, never by position.
 """
 
 from __future__ import annotations
@@ -36,10 +36,9 @@ from urllib.parse import unquote
 import msgspec
 
 from ticktape.exchanges._support import (
-    JSON_ERRORS,
-    NO_HINT,
     NS_PER_MS,
-    StreamHints,
+    OTHER_CHANNEL,
+    ChannelTable,
     SymbolMemo,
     UnrecognizedMessage,
     check_stream_count,
@@ -160,75 +159,52 @@ def route(payload: bytes) -> str | None:
 # ---- wire shapes ------------------------------------------------------------------------------
 
 
-class _Level1Data(msgspec.Struct):
-    asks: list[float]  # [price, size]
-    bids: list[float]
-    timestamp: int
+class _Data(msgspec.Struct):
+    """The ``data`` fields of level1, ticker and match frames (and the REST level1 body) in one
+    shape, so a frame is parsed once whatever its topic; each builder checks what it needs."""
 
-
-class _Level1(msgspec.Struct):
-    topic: str
-    data: _Level1Data
-
-
-class _TickerData(msgspec.Struct):
-    bestBid: float | None = None
+    asks: list[float] | None = None  # level1: [price, size]
+    bids: list[float] | None = None
+    timestamp: int | None = None  # level1, ms
+    bestBid: float | None = None  # ticker, REST level1
     bestBidSize: float | None = None
     bestAsk: float | None = None
     bestAskSize: float | None = None
-    time: int | None = None
-    Time: int | None = None  # spelling of one docs example
+    Time: int | None = None  # ticker time in one docs example
+    price: float | None = None  # match
+    size: float | None = None
+    side: str | None = None
+    tradeId: str | None = None
+    time: int | str | None = None  # ticker/REST: int ms; match: decimal string of ns
 
 
-class _Ticker(msgspec.Struct):
-    topic: str
-    data: _TickerData
-    subject: str = ""
+class _Frame(msgspec.Struct):
+    topic: str | None = None
+    subject: str | None = None
+    data: _Data | None = None
 
 
-class _MatchData(msgspec.Struct):
-    price: float
-    size: float
-    side: str
-    time: str | int  # nanoseconds, a decimal string on the wire
-    tradeId: str
-
-
-class _Match(msgspec.Struct):
-    topic: str
-    data: _MatchData
-
-
-class _RestLevel1(msgspec.Struct):
-    bestBid: float | None = None
-    bestBidSize: float | None = None
-    bestAsk: float | None = None
-    bestAskSize: float | None = None
-    time: int | None = None
-
-
-_DECODE_LEVEL1 = typed_decoder(_Level1)
-_DECODE_TICKER = typed_decoder(_Ticker)
-_DECODE_MATCH = typed_decoder(_Match)
+_DECODE_FRAME = typed_decoder(_Frame)
 
 _symbol = SymbolMemo(canonical)
 
-_OTHER, _LEVEL1_KIND, _MATCH_KIND, _TICKER_KIND = 0, 1, 2, 3
+_LEVEL1_KIND, _MATCH_KIND, _TICKER_KIND, _TICKER_ALL_KIND = 1, 2, 3, 4
+_KIND_BY_CHANNEL = {LEVEL1: _LEVEL1_KIND, MATCH: _MATCH_KIND, TICKER: _TICKER_KIND}
 
 
-def _classify(stream: str) -> tuple[int, str]:
-    """``"/spotMarket/level1:BTC-USDT"`` -> ``(_LEVEL1_KIND, "BTC-USDT")``."""
-    channel, _, native = stream.partition(":")
-    kind = {LEVEL1: _LEVEL1_KIND, MATCH: _MATCH_KIND, TICKER: _TICKER_KIND}.get(
-        f"{channel}:", _OTHER
-    )
-    if kind == _OTHER or native == "all" or "," in native:
-        return NO_HINT
+def _classify(topic: str) -> tuple[int, str]:
+    """``"/spotMarket/level1:BTC-USDT"`` -> ``(_LEVEL1_KIND, "BTC-USDT")``; others -> kind 0."""
+    channel, sep, native = topic.partition(":")
+    kind = _KIND_BY_CHANNEL.get(channel + sep, OTHER_CHANNEL)
+    if kind == OTHER_CHANNEL:
+        return OTHER_CHANNEL, ""
+    if kind == _TICKER_KIND and native == "all":
+        return _TICKER_ALL_KIND, ""  # the symbol is in each frame's subject
     return kind, canonical(native)
 
 
-_HINTS = StreamHints(_classify)
-_HINT_TABLE = _HINTS.table
+_CHANNELS = ChannelTable(_classify)
+_CHANNEL_NAMES = _CHANNELS.names
 
 
 def _side(level: list[float]) -> tuple[float, float]:
@@ -252,37 +228,21 @@ class KucoinDecoder:
         """Events in ``payload``; ``[]`` for control frames and channels we do not normalize;
         exactly one :class:`DecodeError` for anything unreadable. Never raises.
 
-        Fast path: the row's ``stream`` (the topic, as :func:`route` names it) picks the typed
-        decoder and gives the symbol; the frame's ``topic`` must match, else the payload is read
-        without the hint (:class:`~ticktape.exchanges._support.StreamHints`).
+        The result depends on the payload alone, except REST bodies, whose symbol is in
+        ``stream``. Fast path: one typed parse of the frame (any key order); its ``topic`` gives
+        the kind and the symbol through a table learned once per topic. Frames of another shape
+        (control frames, REST bodies, depth) are parsed generically and classified by keys.
         """
         try:
-            kind, symbol = _HINT_TABLE.get(stream) or _HINTS.learn(stream)
-            if kind == _LEVEL1_KIND:
-                try:
-                    book = _DECODE_LEVEL1.decode(payload)
-                except JSON_ERRORS:
-                    pass
-                else:
-                    if book.topic == stream:
-                        return [_level1_quote(book.data, symbol, recv_ns, conn_id, seq)]
-            elif kind == _MATCH_KIND:
-                try:
-                    match = _DECODE_MATCH.decode(payload)
-                except JSON_ERRORS:
-                    pass
-                else:
-                    if match.topic == stream:
-                        return [_trade(match.data, symbol, recv_ns, conn_id, seq)]
-            elif kind == _TICKER_KIND:
-                try:
-                    ticker = _DECODE_TICKER.decode(payload)
-                except JSON_ERRORS:
-                    pass
-                else:
-                    if ticker.topic == stream:
-                        return [_ticker_quote(ticker.data, symbol, recv_ns, conn_id, seq)]
-            return _decode_unhinted(payload, recv_ns, conn_id, seq, stream)
+            try:
+                frame = _DECODE_FRAME.decode(payload)
+            except msgspec.ValidationError:  # valid JSON, another shape (level2 depth, errors)
+                return _decode_general(json_any.decode(payload), recv_ns, conn_id, seq, stream)
+            topic = frame.topic
+            if topic is None or frame.data is None:  # control frame or REST body
+                return _decode_general(json_any.decode(payload), recv_ns, conn_id, seq, stream)
+            kind, symbol = _CHANNEL_NAMES.get(topic) or _CHANNELS.learn(topic)
+            return _events(kind, symbol, frame, recv_ns, conn_id, seq)
         except Exception as exc:  # decode never raises: anything unreadable is a DecodeError
             return [decode_error(NAME, recv_ns, conn_id, seq, stream, exc)]
 
@@ -292,62 +252,78 @@ class KucoinDecoder:
         """Nothing to forget (interface parity with the stateful decoders)."""
 
 
-def _decode_unhinted(
-    payload: bytes, recv_ns: int, conn_id: int, seq: int, stream: str
+def _decode_general(obj: Any, recv_ns: int, conn_id: int, seq: int, stream: str) -> list[Event]:
+    """An already-parsed frame, classified by its keys: topics, control frames, REST bodies."""
+    if not isinstance(obj, dict):
+        raise UnrecognizedMessage(f"unrecognized message: JSON {type(obj).__name__}")
+    topic = obj.get("topic")
+    if isinstance(topic, str):
+        kind, symbol = _CHANNEL_NAMES.get(topic) or _CHANNELS.learn(topic)
+        if kind == OTHER_CHANNEL:
+            return []  # level2, candles, snapshots, ...
+        frame = convert(obj, _Frame)
+        if frame.data is None:
+            raise UnrecognizedMessage(f"{topic}: message without data")
+        return _events(kind, symbol, frame, recv_ns, conn_id, seq)
+    if topic is not None:
+        raise UnrecognizedMessage("unrecognized message: non-string topic")
+    return _decode_untopical(obj, recv_ns, conn_id, seq, stream)
+
+
+def _events(
+    kind: int, symbol: str, frame: _Frame, recv_ns: int, conn_id: int, seq: int
 ) -> list[Event]:
-    """Read the payload alone: its topic if it has one, else its shape."""
-    topic = string_after(payload, _TOPIC)
-    if topic is None:
-        return _decode_untopical(json_any.decode(payload), recv_ns, conn_id, seq, stream)
-    if topic.startswith(LEVEL1):
-        book = _DECODE_LEVEL1.decode(payload)
-        symbol = _symbol(book.topic[len(LEVEL1) :])
-        return [_level1_quote(book.data, symbol, recv_ns, conn_id, seq)]
-    if topic.startswith(MATCH):
-        match = _DECODE_MATCH.decode(payload)
-        return [_trade(match.data, _symbol(match.topic[len(MATCH) :]), recv_ns, conn_id, seq)]
-    if topic.startswith(TICKER):
-        ticker = _DECODE_TICKER.decode(payload)
-        native = ticker.topic[len(TICKER) :]
-        symbol = _symbol(ticker.subject if native == "all" else native)
-        return [_ticker_quote(ticker.data, symbol, recv_ns, conn_id, seq)]
-    json_any.decode(payload)  # other topics: validate only
+    """The event of one frame whose ``data`` is present; ``[]`` for channels not normalized."""
+    data = frame.data
+    assert data is not None  # checked by both callers
+    if kind == _LEVEL1_KIND:
+        return [_level1_quote(data, symbol, recv_ns, conn_id, seq)]
+    if kind == _MATCH_KIND:
+        return [_trade(data, symbol, recv_ns, conn_id, seq)]
+    if kind in (_TICKER_KIND, _TICKER_ALL_KIND):
+        symbol = symbol or _symbol(frame.subject or "")  # /market/ticker:all
+        return [_ticker_quote(data, symbol, recv_ns, conn_id, seq)]
     return []
 
 
-def _level1_quote(book: _Level1Data, symbol: str, recv_ns: int, conn_id: int, seq: int) -> Quote:
-    bid, bid_size = _side(book.bids)
-    ask, ask_size = _side(book.asks)
+def _level1_quote(data: _Data, symbol: str, recv_ns: int, conn_id: int, seq: int) -> Quote:
+    asks, bids, timestamp = data.asks, data.bids, data.timestamp
+    if asks is None or bids is None or timestamp is None:
+        raise UnrecognizedMessage("level1 message without asks, bids and timestamp")
+    bid, bid_size = _side(bids)
+    ask, ask_size = _side(asks)
     return Quote(
-        NAME, symbol, recv_ns, book.timestamp * NS_PER_MS, conn_id, seq,
+        NAME, symbol, recv_ns, timestamp * NS_PER_MS, conn_id, seq,
         bid, bid_size, ask, ask_size,
     )  # fmt: skip
 
 
-def _trade(match: _MatchData, symbol: str, recv_ns: int, conn_id: int, seq: int) -> Trade:
-    side = _SIDES.get(match.side)
+def _trade(data: _Data, symbol: str, recv_ns: int, conn_id: int, seq: int) -> Trade:
+    side = _SIDES.get(data.side or "")
+    price, size, time_ns, trade_id = data.price, data.size, data.time, data.tradeId
     if side is None:
-        raise UnrecognizedMessage(f"unknown taker side {match.side!r}")
+        raise UnrecognizedMessage(f"unknown taker side {data.side!r}")
+    if price is None or size is None or time_ns is None or trade_id is None:
+        raise UnrecognizedMessage("match message without price, size, time and tradeId")
     return Trade(
-        NAME, symbol, recv_ns, int(match.time), conn_id, seq,
-        match.price, match.size, side, match.tradeId,
+        NAME, symbol, recv_ns, int(time_ns), conn_id, seq, price, size, side, trade_id,
     )  # fmt: skip
 
 
-def _ticker_quote(
-    tick: _TickerData | _RestLevel1, symbol: str, recv_ns: int, conn_id: int, seq: int
-) -> Quote:
-    time_ms = tick.time if tick.time is not None else getattr(tick, "Time", None)
+def _ticker_quote(data: _Data, symbol: str, recv_ns: int, conn_id: int, seq: int) -> Quote:
+    time_ms = data.time if data.time is not None else data.Time
+    if time_ms is not None and type(time_ms) is not int:
+        raise UnrecognizedMessage("ticker time is not an integer (ms)")
     return Quote(
         NAME, symbol, recv_ns, None if time_ms is None else time_ms * NS_PER_MS, conn_id, seq,
-        tick.bestBid or 0.0, tick.bestBidSize or 0.0, tick.bestAsk or 0.0, tick.bestAskSize or 0.0,
+        data.bestBid or 0.0, data.bestBidSize or 0.0, data.bestAsk or 0.0, data.bestAskSize or 0.0,
     )  # fmt: skip
 
 
-def _decode_untopical(obj: Any, recv_ns: int, conn_id: int, seq: int, stream: str) -> list[Event]:
+def _decode_untopical(
+    obj: dict[str, Any], recv_ns: int, conn_id: int, seq: int, stream: str
+) -> list[Event]:
     """Frames without a topic: control frames, Pro/UTA frames, or a REST response body."""
-    if not isinstance(obj, dict):
-        raise UnrecognizedMessage(f"unrecognized message: JSON {type(obj).__name__}")
     if "type" in obj or "T" in obj or "sessionId" in obj:
         return []  # welcome, ack, pong, notice, error reply; Pro/UTA frames
     if "code" in obj:  # REST envelope {"code":"200000","data":...}
@@ -361,7 +337,7 @@ def _decode_untopical(obj: Any, recv_ns: int, conn_id: int, seq: int, stream: st
         native = query_value(stream, "symbol")
         if not native:
             raise UnrecognizedMessage(f"no symbol in the REST stream {stream!r}")
-        tick = convert(data, _RestLevel1)
+        tick = convert(data, _Data)
         return [_ticker_quote(tick, _symbol(unquote(native)), recv_ns, conn_id, seq)]
     raise UnrecognizedMessage(f"unrecognized message with keys {sorted(obj)[:8]}")
 

@@ -32,9 +32,8 @@ and ``float()`` on the four decimal strings. The walker lives on in
 ``tests/exchanges/test_mexc_decode.py`` as an independent oracle (and an opt-in speed check).
 Unknown fields, including bodies without a schema here, are skipped by upb.
 
-Unlike the JSON exchanges, this decoder takes no hint from the row's ``stream``: a push frame
-names its own channel and symbol, and reading them from upb costs about what verifying a hint
-would.
+A push frame names its own channel and symbol, so the result depends on the payload alone
+(``stream`` only tells a REST error body from a WebSocket reply).
 """
 
 from __future__ import annotations
