@@ -36,7 +36,7 @@ def test_every_frame_decodes_to_the_expected_kind() -> None:
 @pytest.mark.parametrize("payload", [p for p in FRAMES if b"@bookTicker" in p])
 def test_book_ticker_fields(payload: bytes) -> None:
     data = json.loads(payload)["data"]
-    for stream in (binance.route(payload), "", "btcusdt@trade"):  # hint, none, wrong hint
+    for stream in (binance.route(payload), "", "btcusdt@trade", "a@bookTicker,b@trade"):
         [quote] = _decode(payload, stream)
         assert isinstance(quote, Quote)
         assert quote.exchange == "binance"
@@ -166,11 +166,14 @@ def test_unreadable_frames_give_one_decode_error(payload: bytes, fragment: str) 
     ]
 
 
-def test_a_wrong_stream_hint_never_changes_the_result() -> None:
+def test_the_stream_label_never_changes_the_result() -> None:
+    labels = ("", "nknusdt@bookTicker", "lrcbtc@aggTrade", "x@depth", "a@bookTicker,a@trade")
     for payload in FRAMES:
         right = _decode(payload, binance.route(payload))
-        for hint in ("", "nknusdt@bookTicker", "lrcbtc@aggTrade", "btcusdt@trade", "x@depth"):
-            assert [msg_fields(e) for e in _decode(payload, hint)] == [msg_fields(e) for e in right]
+        for label in labels:
+            assert [msg_fields(e) for e in _decode(payload, label)] == [
+                msg_fields(e) for e in right
+            ]
 
 
 def msg_fields(event: object) -> tuple[object, ...]:
