@@ -85,6 +85,7 @@ class ConnBuffer:
     """
 
     __slots__ = (
+        "_last_taken_data_ns",
         "base_seq",
         "binary",
         "clock",
@@ -119,6 +120,7 @@ class ConnBuffer:
         self.special: list[tuple[int, str, str | None, int | None]] = []
         self.control = 0  # rows that are not data rows, over the whole connection
         self.closed = False  # no more rows will come (the flush then forgets the buffer)
+        self._last_taken_data_ns = 0
 
     @property
     def seq(self) -> int:
@@ -128,6 +130,20 @@ class ConnBuffer:
     def messages(self) -> int:
         """Data rows so far."""
         return self.base_seq + len(self.recv) - self.control
+
+    def last_data_ns(self) -> int:
+        """``recv_ns`` of the newest data row (0 if none yet); for the stale watchdog, so the
+        per-frame path does not have to store it. Costs O(control rows at the tail)."""
+        recv, special = self.recv, self.special
+        i, j = len(recv) - 1, len(special) - 1
+        while i >= 0:
+            while j >= 0 and special[j][0] > i:
+                j -= 1
+            if j >= 0 and special[j][0] == i and special[j][1] != KIND_DATA:
+                i -= 1
+                continue
+            return recv[i]
+        return self._last_taken_data_ns
 
     def add(
         self,
@@ -174,6 +190,7 @@ class ConnBuffer:
         n = len(self.recv)
         if n == 0:
             return None
+        self._last_taken_data_ns = self.last_data_ns()
         # Copy and clear in place: the listener holds bound ``append`` methods of these lists.
         chunk = ConnChunk(
             self.conn_id,
