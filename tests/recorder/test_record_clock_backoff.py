@@ -132,3 +132,23 @@ def test_conn_buffer_numbers_seq_from_zero_and_builds_schema_v1_batches() -> Non
     ]
     assert seen[0] == ("fake", 100, "s", 7, 0, "open", None, False, b"ws://x")
     assert seen[1] == ("fake", 103, "other", 7, 1, "data", 50, True, b"\x00\xff")
+
+
+def test_last_data_time_skips_control_rows_and_survives_a_take() -> None:
+    clock = ManualClock(start_ns=0)
+    conn = ConnBuffer("fake", 1, "s", clock)
+    assert conn.last_data_ns() == 0
+    conn.add("open", "ws://x", recv_ns=5)
+    assert conn.last_data_ns() == 0
+    conn.add("data", b"{}", recv_ns=10)
+    conn.add("data", b"{}", stream="GET /x", req_ns=9, recv_ns=11)  # REST data: still data
+    conn.add("ping", b"", recv_ns=20)
+    conn.add("sent", b"", stream="pong", recv_ns=21)
+    assert conn.last_data_ns() == 11
+    conn.take()
+    conn.add("ping", b"", recv_ns=30)
+    assert conn.last_data_ns() == 11
+    conn.recv.append(40)
+    conn.payload.append(b"{}")
+    conn.binary.append(False)
+    assert conn.last_data_ns() == 40

@@ -221,3 +221,88 @@ def test_rest_polling_honours_retry_after_and_poll_interval(tmp_path: Path) -> N
     sent_ns = {r["recv_ns"] for r in sent}
     assert all(r["req_ns"] in sent_ns and r["req_ns"] < r["recv_ns"] for r in data)
     assert data[0]["stream"] == "GET /api/v3/ticker/bookTicker?symbol=BTCUSDT"
+
+
+def test_heartbeats_binance_pings_answered_kucoin_pings_at_the_token_interval(
+    tmp_path: Path,
+) -> None:
+    sim = SimConfig(
+        seed=6,
+        symbols=("BTC-USDT",),
+        exchanges=("binance", "kucoin", "bybit"),
+        rate_hz=10,
+        random_dislocations_per_min=0,
+        binance_ping_interval_s=0.25,
+        kucoin_ping_interval_ms=250,
+    )
+    argv = ["--duration", "1.6", "--exchanges", "binance,kucoin,bybit", "--symbols", "BTC-USDT"]
+    tuning = Tuning(heartbeat_interval_s=None)
+    recorder = record_simulated(tmp_path, argv, sim, tuning)
+    rows = read_rows(tmp_path)
+    check_invariants(rows)
+    # Binance: each protocol ping stored as a "ping" row and answered with the same payload
+    pings = [f.payload for f in recorder.simulator.sent_log.filter("binance", kinds=("ping",))]
+    assert len(pings) >= 4
+    binance = [r for r in rows if r["exchange"] == "binance"]
+    assert [r["payload"] for r in binance if r["kind"] == "ping"] == pings
+    pongs = [r["payload"] for r in binance if r["kind"] == "sent" and r["stream"] == "pong"]
+    assert pongs == pings
+    # KuCoin: application pings every pingInterval (250 ms from the token response)
+    kucoin_pings = [r for r in rows if r["exchange"] == "kucoin" and r["kind"] == "sent"
+                    and b'"type":"ping"' in r["payload"]]  # fmt: skip
+    assert 4 <= len(kucoin_pings) <= 7
+    gaps = [(b["recv_ns"] - a["recv_ns"]) / 1e9 for a, b in itertools.pairwise(kucoin_pings)]
+    assert all(0.2 < g < 0.4 for g in gaps), gaps
+    pongs_back = [r for r in rows if r["exchange"] == "kucoin" and r["kind"] == "data"
+                  and b'"type":"pong"' in r["payload"]]  # fmt: skip
+    assert len(pongs_back) >= len(kucoin_pings) - 1
+    # Bybit: module heartbeat every HEARTBEAT_INTERVAL_S (20 s): none in 1.6 s
+    assert not [r for r in rows if r["exchange"] == "bybit" and b'"ping"' in r["payload"]
+                and r["kind"] == "sent"]  # fmt: skip
+
+
+def test_streams_are_split_across_connections_by_the_module_cap(tmp_path: Path) -> None:
+    from ticktape.exchanges import registry
+
+    class Capped:
+        """binance with at most two streams per connection"""
+
+        MAX_STREAMS_PER_CONNECTION = 2
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(registry.get("binance"), name)
+
+    symbols = "BTC-USDT,ETH-USDT,SOL-USDT"
+    cfg = load_config(["--simulate", "--out", str(tmp_path), "--quiet", "--duration", "1.2",
+                       "--exchanges", "binance", "--symbols", symbols])  # fmt: skip
+    sim = SimConfig(seed=8, symbols=cfg.symbols, exchanges=("binance",), rate_hz=20,
+                    random_dislocations_per_min=0)  # fmt: skip
+    recorder = Recorder(cfg, sim_config=sim, lookup=lambda name: Capped())
+    asyncio.run(asyncio.wait_for(recorder.run(), 60))
+    rows = read_rows(tmp_path)
+    check_invariants(rows)
+    opens = [r for r in rows if r["kind"] == "open"]
+    assert len(opens) == 3  # 6 streams (book ticker + trades for 3 symbols), 2 per connection
+    assert sorted(r["stream"] for r in opens) == [
+        "btcusdt@bookTicker,btcusdt@trade",
+        "ethusdt@bookTicker,ethusdt@trade",
+        "solusdt@bookTicker,solusdt@trade",
+    ]
+    assert received_sequences(rows, "binance") == sent_sequences(recorder, "binance")
+
+
+def test_live_hook_sees_every_row_as_it_is_recorded(tmp_path: Path) -> None:
+    seen: list[tuple[Any, ...]] = []
+    cfg = load_config(["--simulate", "--out", str(tmp_path), "--quiet", "--duration", "1",
+                       "--exchanges", "mexc,kucoin", "--symbols", "BTC-USDT"])  # fmt: skip
+    sim = SimConfig(seed=8, symbols=cfg.symbols, exchanges=("mexc", "kucoin"), rate_hz=20,
+                    random_dislocations_per_min=0)  # fmt: skip
+    recorder = Recorder(cfg, sim_config=sim, on_row=lambda *row: seen.append(row))
+    asyncio.run(asyncio.wait_for(recorder.run(), 60))
+    rows = read_rows(tmp_path)
+    check_invariants(rows)
+    names = ("exchange", "recv_ns", "stream", "conn_id", "seq", "kind", "req_ns", "binary",
+             "payload")  # fmt: skip
+    stored = sorted(tuple(r[n] for n in names) for r in rows)
+    assert sorted(seen) == stored
+    assert any(r[5] == "data" and r[7] for r in seen)  # MEXC binary data reached the hook
