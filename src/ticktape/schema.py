@@ -25,7 +25,11 @@ KIND_OPEN: Final = "open"  # connection established; payload = URL (UTF-8)
 KIND_CLOSE: Final = "close"  # connection closed; payload = reason (UTF-8)
 KIND_ERROR: Final = "error"  # connect/read error, HTTP error status; payload = description
 KIND_CLOCK: Final = "clock"  # clock probe; payload = JSON {"wall_ns":..,"mono_ns":..}
-KINDS: Final = (KIND_DATA, KIND_SENT, KIND_OPEN, KIND_CLOSE, KIND_ERROR, KIND_CLOCK)
+KIND_PING: Final = "ping"  # WebSocket protocol ping frame received; payload = its data
+KIND_PONG: Final = "pong"  # WebSocket protocol pong frame received; payload = its data
+KINDS: Final = (
+    KIND_DATA, KIND_SENT, KIND_OPEN, KIND_CLOSE, KIND_ERROR, KIND_CLOCK, KIND_PING, KIND_PONG
+)  # fmt: skip
 
 _dict_str = pa.dictionary(pa.int32(), pa.string())
 

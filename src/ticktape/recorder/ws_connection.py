@@ -60,8 +60,6 @@ _PING: Final = WSMsgType.PING
 _PONG: Final = WSMsgType.PONG
 _CLOSE: Final = WSMsgType.CLOSE
 _DATA: Final = schema.KIND_DATA
-KIND_PING: Final = getattr(schema, "KIND_PING", "ping")
-KIND_PONG: Final = getattr(schema, "KIND_PONG", "pong")
 
 CONNECT_TIMEOUT_S: Final = 15.0
 WELCOME_TIMEOUT_S: Final = 10.0
@@ -169,12 +167,12 @@ class _Listener(picows.WSListener):  # type: ignore[misc]
     ) -> None:
         if msg_type is _PING:
             payload = frame.get_payload_as_bytes()
-            self.add(KIND_PING, payload, recv_ns=recv_ns)
+            self.add(schema.KIND_PING, payload, recv_ns=recv_ns)
             if not transport.is_close_frame_sent:
                 transport.send_pong(payload)
                 self.add(schema.KIND_SENT, payload, STREAM_PONG)
         elif msg_type is _PONG:
-            self.add(KIND_PONG, frame.get_payload_as_bytes(), recv_ns=recv_ns)
+            self.add(schema.KIND_PONG, frame.get_payload_as_bytes(), recv_ns=recv_ns)
         elif msg_type is _CLOSE:
             code = frame.get_close_code()
             if self.close_reason is None:
