@@ -19,12 +19,12 @@ Module-level contract (checked by ``tests/exchanges/test_interface.py``)::
 
     def native_symbol(symbol: str) -> str                 # "BTC-USDT" -> exchange spelling
     def canonical_symbol(native: str) -> str              # inverse; raises SymbolError
-    def streams(symbols, trades: bool) -> list[str]       # subscription names, one per channel+symbol
+    def streams(symbols, trades: bool) -> list[str]       # subscriptions: one per channel+symbol
     def ws_connect_url(ws_url: str, streams) -> str       # URL to open for these streams
     def subscribe_messages(streams) -> list[bytes]        # frames to send once connected/welcomed
-    def heartbeat_message(counter: int) -> bytes | None   # app-level ping; counter makes ids (no clock)
-    def rest_poll_requests(symbols) -> list[RestRequest]  # one request per poll round and symbol group
-    def route(payload: bytes) -> str | None               # cheap: which stream a data frame belongs to
+    def heartbeat_message(counter: int) -> bytes | None   # app-level ping; counter gives ids
+    def rest_poll_requests(symbols) -> list[RestRequest]  # one poll round's requests
+    def route(payload: bytes) -> str | None               # cheap: the stream of a data frame
     def decode(payload, recv_ns, conn_id, seq, stream) -> list[Event]   # never raises
 
 ``decode`` is the only function on the replay hot path; it must turn anything it cannot read into a

@@ -59,7 +59,7 @@ class Trade(msgspec.Struct, frozen=True, gc=False):
 
 
 class Connected(msgspec.Struct, frozen=True, gc=False):
-    """A connection opened (an ``open`` row). ``stream`` is the row's stream, ``url`` its payload."""
+    """A connection opened (an ``open`` row); ``url`` is that row's payload."""
 
     exchange: str
     recv_ns: int
