@@ -12,11 +12,13 @@ import asyncio
 import collections
 import itertools
 import json
+import time
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 
 from ticktape import schema
 from ticktape.recorder.config import load_config
@@ -306,3 +308,33 @@ def test_live_hook_sees_every_row_as_it_is_recorded(tmp_path: Path) -> None:
     stored = sorted(tuple(r[n] for n in names) for r in rows)
     assert sorted(seen) == stored
     assert any(r[5] == "data" and r[7] for r in seen)  # MEXC binary data reached the hook
+
+
+def test_a_disk_failure_stops_the_recording_with_one_line_and_exit_1(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from ticktape.recorder import cli, writer
+
+    class FullDisk:
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            self.files_written: list[str] = []
+            self.bytes_written = 0
+
+        def write(self, batch: pa.RecordBatch) -> None:
+            raise OSError(28, "No space left on device")
+
+        def tick(self, now_ns: int) -> None:
+            pass
+
+        def close(self) -> None:
+            pass
+
+    monkeypatch.setattr(writer, "RotatingWriter", FullDisk)
+    argv = ["--simulate", "--out", str(tmp_path), "--quiet", "--duration", "20",
+            "--exchanges", "bybit", "--flush-interval", "0.1"]  # fmt: skip
+    started = time.monotonic()
+    assert cli.main(argv) == 1
+    assert time.monotonic() - started < 10  # stopped at the failure, not after --duration
+    err = capsys.readouterr().err
+    assert err.startswith(f"record: error: writing to {tmp_path} failed:")
+    assert "No space left on device" in err and err.count("\n") == 1

@@ -29,7 +29,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"record: error: {exc}", file=sys.stderr)
         return 2
     try:
-        return _run(record(cfg, ignore_late_signals=True))
+        # argv None: we are the ``record`` process itself, so a late signal may be ignored
+        return _run(record(cfg, ignore_late_signals=argv is None))
     except RecorderError as exc:
         print(f"record: error: {exc}", file=sys.stderr)
         return 1
