@@ -1,25 +1,24 @@
 """One WebSocket connection task: connect, subscribe, heartbeat, watch for staleness, reconnect.
 
-The per-frame path is :meth:`_Listener.on_ws_frame` (picows calls it from the event loop's read
-callback). It takes ``recv_ns`` first, numbers the row and appends it to the exchange's
-``RowBuffer``; the payload is the frame's bytes untouched (text frames as their UTF-8 bytes,
-binary as bytes, ``binary`` from the opcode). Everything else (control frames, fragments, the
-KuCoin welcome) goes through the slow path.
+The frames themselves are turned into rows by the listener (``ws_listener.py``); this task
+drives the connection's life around it.
 
 Rows of one connection (``conn_id``), in ``seq`` order::
 
     [sent, data]              KuCoin only: the bullet-public token request and its response
     open                      payload = the URL connected to
     sent*                     subscribe frames, heartbeats; our pongs (stream "pong"),
-                              our close frame (stream "close", payload = code + reason bytes)
+                              our close frame (stream "close", payload = the 2-byte code)
     data* ping* pong*         frames received; ping/pong = protocol control frames
-    error?                    connect failure, token failure, local exception
+    error?                    connect failure, token failure, local protocol error
     close                     always last; payload = reason ("remote closed 1000 bye",
-                              "stale: no data for 30.0s", "shutdown", "connection lost", ...)
+                              "stale: no data for 30.0s", "shutdown", "connection lost",
+                              "connect failed", "no welcome frame", ...)
 
 ``stream`` is the connection's label (its streams joined by ",") on every row except the token
-rows (the request's stream) and sent control frames (above); decoders identify streams from the
-payload (``route``). A new ``conn_id`` is used for every attempt.
+rows (the request's stream) and sent control frames (above); decoders tell streams apart by the
+payload (the modules' ``route``), which keeps the per-frame path free of parsing. A new
+``conn_id`` is used for every attempt; a conn_id that got any row ends with one close row.
 
 State table (``ConnState``; h11 style, checked on every transition)::
 
@@ -29,8 +28,11 @@ State table (``ConnState``; h11 style, checked on every transition)::
     closing    -> backoff | stopped
     backoff    -> connecting | stopped
 
-Staleness counts any received text/binary frame (app-level pongs included) as life; protocol pings
-do not.
+Staleness: no text/binary frame (app-level pongs count, protocol pings do not) for
+``stale_after_s`` (the module's ``STALE_AFTER_S`` unless overridden) closes the connection with
+reason ``stale: no data for <s>s``; it reconnects after the backoff delay. On ``stop`` the task
+sends a close frame and keeps recording until the server's reply (frames in flight are kept),
+at most ``CLOSE_TIMEOUT_S``.
 """
 
 from __future__ import annotations
@@ -45,21 +47,13 @@ from typing import Any, Final
 
 import aiohttp
 import picows
-from picows import WSCloseCode, WSMsgType
 
 from ticktape import schema
 from ticktape.exchanges.base import ExchangeModule
 from ticktape.recorder.backoff import Backoff
 from ticktape.recorder.clock import Clock
-from ticktape.recorder.rows import STREAM_CLOSE, STREAM_PONG, ConnBuffer, ConnIds, ExchangeRows
-
-_TEXT: Final = WSMsgType.TEXT
-_BINARY: Final = WSMsgType.BINARY
-_CONT: Final = WSMsgType.CONTINUATION
-_PING: Final = WSMsgType.PING
-_PONG: Final = WSMsgType.PONG
-_CLOSE: Final = WSMsgType.CLOSE
-_DATA: Final = schema.KIND_DATA
+from ticktape.recorder.rows import ConnBuffer, ConnIds, ExchangeRows
+from ticktape.recorder.ws_listener import HookedWsListener, WsListener, fast_listener_type
 
 CONNECT_TIMEOUT_S: Final = 15.0
 WELCOME_TIMEOUT_S: Final = 10.0
@@ -84,178 +78,6 @@ TRANSITIONS: Final = {
     _S.BACKOFF: {_S.CONNECTING, _S.STOPPED},
     _S.STOPPED: set(),
 }
-
-
-class _Listener(picows.WSListener):  # type: ignore[misc]
-    """Rows of one WebSocket connection; ``on_ws_frame`` is the recorder's hot path."""
-
-    def __init__(self, buffer: ConnBuffer, clock: Clock, url: str, welcome: Any = None) -> None:
-        super().__init__()
-        self.buffer = buffer
-        self.recv_append = buffer.recv.append
-        self.payload_append = buffer.payload.append
-        self.binary_append = buffer.binary.append
-        self.anchor_ns = clock.anchor_ns
-        self.mono = clock.mono
-        self.url = url
-        self.transport: picows.WSTransport | None = None
-        self.close_reason: str | None = None
-        self.welcome = welcome  # callable(payload) -> bool while waiting for it, else None
-        self.welcomed = asyncio.get_running_loop().create_future()
-        self._frag: list[bytes] | None = None
-        self._frag_binary = False
-
-    # -- per frame (the fast variant is made by _fast_listener_type) --------------------------
-    def on_ws_frame(self, transport: picows.WSTransport, frame: picows.WSFrame) -> None:
-        recv_ns = self.anchor_ns + self.mono()
-        msg_type = frame.msg_type
-        if msg_type is _TEXT:
-            if frame.fin:
-                payload = frame.get_payload_as_bytes()
-                self.recv_append(recv_ns)
-                self.payload_append(payload)
-                self.binary_append(False)
-                if self.welcome is not None:
-                    self._check_welcome(payload)
-                return
-        elif msg_type is _BINARY and frame.fin:
-            self.recv_append(recv_ns)
-            self.payload_append(frame.get_payload_as_bytes())
-            self.binary_append(True)
-            return
-        self._slow_frame(transport, frame, msg_type, recv_ns)
-
-    # -- slow path --------------------------------------------------------------------------
-    def add(
-        self, kind: str, payload: bytes, stream: str | None = None, recv_ns: int | None = None
-    ) -> None:
-        """Append a non-data row (open, sent, ping, pong, error, close)."""
-        self.buffer.add(kind, payload, stream=stream, recv_ns=recv_ns)
-
-    def send_text(self, message: bytes) -> None:
-        """Send one text frame and record it as a ``sent`` row."""
-        assert self.transport is not None
-        self.transport.send(_TEXT, message)
-        self.add(schema.KIND_SENT, message)
-
-    def close_locally(self, reason: str, code: WSCloseCode = WSCloseCode.OK) -> None:
-        """Start the close handshake; frames still in flight are recorded until the reply."""
-        if self.close_reason is None:
-            self.close_reason = reason
-        transport = self.transport
-        if transport is not None and not transport.is_close_frame_sent:
-            transport.send_close(code)
-            self.add(schema.KIND_SENT, code.value.to_bytes(2, "big"), STREAM_CLOSE)
-
-    def on_ws_connected(self, transport: picows.WSTransport) -> None:
-        self.transport = transport
-        self.add(schema.KIND_OPEN, self.url.encode())
-
-    def _check_welcome(self, payload: bytes) -> None:
-        if self.welcome(payload) and not self.welcomed.done():
-            self.welcome = None
-            self.welcomed.set_result(True)
-
-    def _data(self, recv_ns: int, payload: bytes, binary: bool) -> None:
-        """A data row from the slow path (reassembled fragments)."""
-        self.recv_append(recv_ns)
-        self.payload_append(payload)
-        self.binary_append(binary)
-
-    def _slow_frame(
-        self, transport: picows.WSTransport, frame: picows.WSFrame, msg_type: Any, recv_ns: int
-    ) -> None:
-        if msg_type is _PING:
-            payload = frame.get_payload_as_bytes()
-            self.add(schema.KIND_PING, payload, recv_ns=recv_ns)
-            if not transport.is_close_frame_sent:
-                transport.send_pong(payload)
-                self.add(schema.KIND_SENT, payload, STREAM_PONG)
-        elif msg_type is _PONG:
-            self.add(schema.KIND_PONG, frame.get_payload_as_bytes(), recv_ns=recv_ns)
-        elif msg_type is _CLOSE:
-            code = frame.get_close_code()
-            if self.close_reason is None:
-                reason = frame.get_close_reason()
-                self.close_reason = f"remote closed {code.value} {reason}".rstrip()
-                reply = code if code is not WSCloseCode.NO_INFO else WSCloseCode.OK
-                transport.send_close(reply)
-                self.add(schema.KIND_SENT, reply.value.to_bytes(2, "big"), STREAM_CLOSE)
-            transport.disconnect()
-        elif msg_type is _TEXT or msg_type is _BINARY:  # the first fragment of a message
-            if self._frag is not None:
-                self.add(schema.KIND_ERROR, b"new data frame before the last fragment")
-            self._frag = [frame.get_payload_as_bytes()]
-            self._frag_binary = msg_type is _BINARY
-        elif msg_type is _CONT:
-            if self._frag is None:
-                self.add(schema.KIND_ERROR, b"continuation frame without a message start")
-                return
-            self._frag.append(frame.get_payload_as_bytes())
-            if frame.fin:
-                self._finish_fragments(recv_ns)
-
-    def _finish_fragments(self, recv_ns: int) -> None:
-        """A fragmented message is complete: one data row, stamped at its last fragment."""
-        assert self._frag is not None
-        payload = b"".join(self._frag)
-        self._frag = None
-        self._data(recv_ns, payload, self._frag_binary)
-        if self.welcome is not None and not self._frag_binary:
-            self._check_welcome(payload)
-
-
-class _HookedListener(_Listener):
-    """The listener when a live hook watches every row: data rows go through ``buffer.add``,
-    which calls the hook. Only used with ``record --strategy``; the plain listener pays nothing.
-    """
-
-    def on_ws_frame(self, transport: picows.WSTransport, frame: picows.WSFrame) -> None:
-        recv_ns = self.anchor_ns + self.mono()
-        msg_type = frame.msg_type
-        if (msg_type is _TEXT or msg_type is _BINARY) and frame.fin:
-            payload = frame.get_payload_as_bytes()
-            binary = msg_type is _BINARY
-            self._data(recv_ns, payload, binary)
-            if self.welcome is not None and not binary:
-                self._check_welcome(payload)
-            return
-        self._slow_frame(transport, frame, msg_type, recv_ns)
-
-    def _data(self, recv_ns: int, payload: bytes, binary: bool) -> None:
-        self.buffer.add(_DATA, payload, binary=binary, recv_ns=recv_ns)
-
-
-def _fast_listener_type(buffer: ConnBuffer, clock: Clock) -> type[_Listener]:
-    """A listener class for one connection whose ``on_ws_frame`` keeps its state in closure
-    cells instead of instance attributes (about 60 ns less per frame, measured).
-
-    Used when nothing has to be checked per frame (no welcome to wait for, no live hook).
-    """
-    anchor_ns = clock.anchor_ns
-    mono = clock.mono
-    recv_append = buffer.recv.append
-    payload_append = buffer.payload.append
-    binary_append = buffer.binary.append
-
-    class _FastListener(_Listener):
-        def on_ws_frame(self, transport: picows.WSTransport, frame: picows.WSFrame) -> None:
-            recv_ns = anchor_ns + mono()
-            msg_type = frame.msg_type
-            if msg_type is _TEXT:
-                if frame.fin:
-                    recv_append(recv_ns)
-                    payload_append(frame.get_payload_as_bytes())
-                    binary_append(False)
-                    return
-            elif msg_type is _BINARY and frame.fin:
-                recv_append(recv_ns)
-                payload_append(frame.get_payload_as_bytes())
-                binary_append(True)
-                return
-            self._slow_frame(transport, frame, msg_type, recv_ns)
-
-    return _FastListener
 
 
 class WsConnection:
@@ -300,7 +122,7 @@ class WsConnection:
         self._done_data = 0  # data rows of finished connections
         self._buffer: ConnBuffer | None = None
         self._last_data_ns = 0
-        self._listener: _Listener | None = None
+        self._listener: WsListener | None = None
 
     # -- status -----------------------------------------------------------------------------
     @property
@@ -377,11 +199,11 @@ class WsConnection:
             return 0.0
 
         if rows.hook is not None:
-            listener_type: type[_Listener] = _HookedListener
+            listener_type: type[WsListener] = HookedWsListener
         elif welcome is not None:
-            listener_type = _Listener
+            listener_type = WsListener
         else:
-            listener_type = _fast_listener_type(rows, self.clock)
+            listener_type = fast_listener_type(rows, self.clock)
         listener = listener_type(rows, self.clock, url, welcome)
         self._listener = listener
         try:
@@ -390,7 +212,7 @@ class WsConnection:
             self._last_data_ns = max(self._last_data_ns, rows.last_data_ns())
             self._listener = None
 
-    async def _drive(self, listener: _Listener, url: str, heartbeat_s: float | None) -> float:
+    async def _drive(self, listener: WsListener, url: str, heartbeat_s: float | None) -> float:
         stop_wait = asyncio.ensure_future(self.stop.wait())
         try:
             connect = asyncio.ensure_future(
@@ -434,7 +256,7 @@ class WsConnection:
 
     async def _live(
         self,
-        listener: _Listener,
+        listener: WsListener,
         transport: picows.WSTransport,
         stop_wait: asyncio.Future[Any],
         heartbeat_s: float | None,
@@ -469,7 +291,7 @@ class WsConnection:
 
     async def _watch(
         self,
-        listener: _Listener,
+        listener: WsListener,
         disconnected: asyncio.Future[Any],
         stop_wait: asyncio.Future[Any],
         heartbeat_s: float | None,
@@ -493,7 +315,7 @@ class WsConnection:
                 message = self.module.heartbeat_message(self._heartbeat_counter)
                 if message is not None:
                     listener.send_text(message)
-                next_heartbeat += heartbeat_s or float("inf")
+                next_heartbeat = time.monotonic() + (heartbeat_s or float("inf"))
             last = max(listener.buffer.last_data_ns(), live_ns)
             if self.clock.now_ns() - last > stale_ns:
                 await self._close(
@@ -502,7 +324,7 @@ class WsConnection:
                 return
 
     async def _close(
-        self, listener: _Listener, disconnected: asyncio.Future[Any], reason: str
+        self, listener: WsListener, disconnected: asyncio.Future[Any], reason: str
     ) -> None:
         """Close locally and keep recording until the server's reply (at most CLOSE_TIMEOUT_S)."""
         self._set_state(ConnState.CLOSING)
@@ -511,9 +333,6 @@ class WsConnection:
 
 
 def token_ping_interval_s(token: Any, default: float | None) -> float | None:
-    """The heartbeat period the KuCoin token response asks for (``pingInterval`` ms)."""
-    for attr in ("ping_interval_s", "ping_interval_ms", "pingInterval"):
-        value = getattr(token, attr, None)
-        if value:
-            return float(value) if attr.endswith("_s") else float(value) / 1000.0
-    return default
+    """The heartbeat period the token response asks for (KuCoin ``pingInterval``), if any."""
+    value = getattr(token, "ping_interval_s", None)
+    return float(value) if value else default
