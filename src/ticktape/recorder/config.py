@@ -37,7 +37,7 @@ import re
 import tempfile
 import tomllib
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any, Final
 
@@ -94,8 +94,6 @@ class RecordConfig:
     simulate: bool = False
     quiet: bool = False
     status_interval_s: float = 10.0  # plain status line period when stdout is not a TTY
-    backoff_seed: int | None = None  # tests: deterministic reconnect jitter
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def symbols(self) -> tuple[str, ...]:

@@ -2,19 +2,25 @@
 
 :class:`Recorder` wires the pieces together for one run:
 
-- per exchange a ``RowBuffer`` (appended to by that exchange's connection tasks, on the loop) and
-  a ``RotatingWriter`` (owned by the :class:`~ticktape.recorder.disk_thread.DiskThread`);
+- per exchange an :class:`~ticktape.recorder.rows.ExchangeRows` (one row store per connection,
+  appended to on the event loop) and a ``RotatingWriter`` (owned by the
+  :class:`~ticktape.recorder.disk_thread.DiskThread`, which also builds the Arrow batches);
 - per exchange: WebSocket connections (streams split by ``MAX_STREAMS_PER_CONNECTION``) or one
-  REST poller;
-- a flush loop that takes every buffer at least every ``flush_interval_s`` and hands the batches
-  to the disk thread (so ``kill -9`` loses at most one flush interval), plus a time tick for
-  rotation;
+  REST poller, all sharing one keep-alive ``aiohttp`` session;
+- a flush loop that takes every connection's rows at least every ``flush_interval_s`` and hands
+  them to the disk thread (so ``kill -9`` loses at most one flush interval), plus a time tick
+  for rotation;
 - a clock-probe loop writing ``clock`` rows (stream ``"clock"``, one ``conn_id`` per exchange);
 - with ``simulate``, the simulator on 127.0.0.1 in the same event loop, every URL pointed at it.
 
-Order of a run: ``recover(out)`` first (finish segments a crash left), then record until ``stop``
-is set (or ``duration_s`` passes); then every connection closes with a ``close`` row, the last
-flush is written and every segment is converted to Parquet.
+Order of a run: :meth:`Recorder.recover` first (finish segments a crash left), then record until
+``stop`` is set (or ``duration_s`` passes); then every connection closes with a ``close`` row,
+the last rows are flushed and every segment is converted to Parquet.
+
+Live mode hook (for ``record --strategy``, built later): ``on_row(exchange, recv_ns, stream,
+conn_id, seq, kind, req_ns, binary, payload)`` is called on the event loop for every row as it
+is appended (filter ``kind == "data"`` for market data). Without a hook the per-frame path is
+unchanged.
 """
 
 from __future__ import annotations
