@@ -181,16 +181,17 @@ class WsConnection:
         heartbeat_s = self.heartbeat_interval_s
         welcome = None
         url = self.module.ws_connect_url(self.ws_url, self.streams)
+        module: Any = self.module  # the token flow and welcome are optional module extras
         try:
-            if hasattr(self.module, "token_request"):
+            if hasattr(module, "token_request"):
                 from ticktape.recorder.kucoin_token import fetch_token
 
-                token = await fetch_token(self.http, self.module, self.rest_url, rows)
-                override = self.ws_url if self.ws_url != self.module.DEFAULT_WS_URL else None
-                url = self.module.token_connect_url(token, str(conn_id), override)
+                token = await fetch_token(self.http, module, self.rest_url, rows)
+                override = self.ws_url if self.ws_url != module.DEFAULT_WS_URL else None
+                url = module.token_connect_url(token, str(conn_id), override)
                 heartbeat_s = token_ping_interval_s(token, heartbeat_s)
-            if getattr(self.module, "WAIT_FOR_WELCOME", False):
-                welcome = self.module.is_welcome
+            if getattr(module, "WAIT_FOR_WELCOME", False):
+                welcome = module.is_welcome
         except Exception as exc:  # token failures: already recorded as rows by fetch_token
             rows.add(schema.KIND_ERROR, f"token request failed: {exc!r}")
             rows.add(schema.KIND_CLOSE, "token request failed")

@@ -39,7 +39,7 @@ _CLOSE: Final = WSMsgType.CLOSE
 _DATA: Final = schema.KIND_DATA
 
 
-class WsListener(picows.WSListener):  # type: ignore[misc]
+class WsListener(picows.WSListener):
     """Rows of one WebSocket connection; ``on_ws_frame`` is the recorder's hot path."""
 
     def __init__(self, buffer: ConnBuffer, clock: Clock, url: str, welcome: Any = None) -> None:
