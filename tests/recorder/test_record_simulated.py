@@ -338,3 +338,31 @@ def test_a_disk_failure_stops_the_recording_with_one_line_and_exit_1(
     err = capsys.readouterr().err
     assert err.startswith(f"record: error: writing to {tmp_path} failed:")
     assert "No space left on device" in err and err.count("\n") == 1
+
+
+def test_kucoin_token_refusals_are_recorded_and_retried(tmp_path: Path) -> None:
+    sim = SimConfig(
+        seed=12,
+        symbols=("BTC-USDT",),
+        exchanges=("kucoin",),
+        rate_hz=20,
+        random_dislocations_per_min=0,
+        faults=(Fault(at_s=0.0, exchange="kucoin", action="rest_error", count=2),),
+    )
+    tuning = Tuning(backoff_base_s=0.05, backoff_cap_s=0.1, seed=2)
+    argv = ["--duration", "1.5", "--exchanges", "kucoin", "--symbols", "BTC-USDT"]
+    recorder = record_simulated(tmp_path, argv, sim, tuning)
+    rows = read_rows(tmp_path)
+    check_invariants(rows)
+    conns = [c for c in by_conn(rows).values() if c[0]["stream"] != "clock"]
+    assert len(conns) == 3
+    for refused in conns[:2]:
+        assert [r["kind"] for r in refused] == ["sent", "error", "error", "close"]
+        assert (
+            refused[1]["payload"].startswith(b"HTTP 429\n") and b"429000" in refused[1]["payload"]
+        )
+        assert refused[1]["req_ns"] == refused[0]["recv_ns"]
+        assert refused[2]["payload"].startswith(b"token request failed")
+        assert refused[3]["payload"] == b"token request failed"
+    assert [r["kind"] for r in conns[2][:3]] == ["sent", "data", "open"]
+    assert received_sequences(rows, "kucoin") == sent_sequences(recorder, "kucoin")
