@@ -115,7 +115,10 @@ def test_every_frame_of_all_four_exchanges_is_stored_once_byte_for_byte(tmp_path
     assert kucoin[3]["payload"].startswith(b'{"id":') and b"welcome" in kucoin[3]["payload"]
     assert kucoin[4]["kind"] == "sent" and b'"type":"subscribe"' in kucoin[4]["payload"]
     # clock probes, and file metadata
-    assert sum(r["kind"] == "clock" for r in rows) >= 4
+    clock_rows = collections.Counter(r["exchange"] for r in rows if r["kind"] == "clock")
+    assert clock_rows == {"binance": 2, "bybit": 2, "kucoin": 2, "mexc": 2}  # start and end
+    probe = json.loads(next(r["payload"] for r in rows if r["kind"] == "clock"))
+    assert set(probe) == {"wall_ns", "mono_ns"}
     meta = pq.read_schema(sorted(tmp_path.glob("*/*binance*.parquet"))[0]).metadata
     assert meta[schema.META_SCHEMA_VERSION] == b"1"
     assert json.loads(meta[schema.META_SYMBOLS]) == ["BTC-USDT", "ETH-USDT"]

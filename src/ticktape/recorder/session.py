@@ -46,7 +46,7 @@ from ticktape.recorder.clock import PROBE_INTERVAL_S, Clock
 from ticktape.recorder.config import RecordConfig, with_urls
 from ticktape.recorder.disk_thread import DiskThread
 from ticktape.recorder.rest_poller import RestPoller
-from ticktape.recorder.rows import STREAM_CLOCK, ConnIds, ExchangeRows, RowHook
+from ticktape.recorder.rows import STREAM_CLOCK, ConnBuffer, ConnIds, ExchangeRows, RowHook
 from ticktape.recorder.ws_connection import WsConnection
 
 DISK_CLOSE_TIMEOUT_S: Final = 120.0
@@ -130,6 +130,7 @@ class Recorder:
         self._recovery_done = False
         self.started_ns = 0
         self._rng = random.Random(self.tuning.seed)
+        self._clock_rows: dict[str, ConnBuffer] = {}
 
     def module(self, name: str) -> ExchangeModule:
         if self._lookup is not None:
@@ -194,6 +195,10 @@ class Recorder:
             rows = ExchangeRows(ex.name, self.clock, self.on_row)
             self.exchanges[ex.name] = ExchangeRun(ex.name, ex.method, rows, writer)
         self.disk = DiskThread({name: run.writer for name, run in self.exchanges.items()})
+        self._clock_rows = {
+            name: run.rows.open(self.conn_ids.next(), STREAM_CLOCK)
+            for name, run in self.exchanges.items()
+        }
         self.started_ns = self.clock.now_ns()
         connector = aiohttp.TCPConnector(limit_per_host=4, keepalive_timeout=60)
         failure: BaseException | None = None
@@ -212,6 +217,7 @@ class Recorder:
                 for task in (flusher, prober):
                     task.cancel()
                 await asyncio.gather(flusher, prober, return_exceptions=True)
+                self._probe()
                 self._flush()
                 await asyncio.to_thread(self.disk.close, DISK_CLOSE_TIMEOUT_S)
         if self.disk.error is not None:
@@ -289,14 +295,15 @@ class Recorder:
             await asyncio.sleep(interval)
             self._flush()
 
+    def _probe(self) -> None:
+        """One ``clock`` row per exchange (see :meth:`Clock.probe`)."""
+        for conn_rows in self._clock_rows.values():
+            recv_ns, payload = self.clock.probe()
+            conn_rows.add(schema.KIND_CLOCK, payload, recv_ns=recv_ns)
+
     async def _probe_loop(self, stop: asyncio.Event) -> None:
-        """A ``clock`` row per exchange now and every ``probe_interval_s``."""
-        rows = {
-            name: run.rows.open(self.conn_ids.next(), STREAM_CLOCK)
-            for name, run in self.exchanges.items()
-        }
+        """Clock probes at the start and every ``probe_interval_s`` (and one at the end, from
+        :meth:`_record`), so the drift of the recording's time base is known over the run."""
         while not stop.is_set():
-            for conn_rows in rows.values():
-                recv_ns, payload = self.clock.probe()
-                conn_rows.add(schema.KIND_CLOCK, payload, recv_ns=recv_ns)
+            self._probe()
             await asyncio.sleep(self.tuning.probe_interval_s)
