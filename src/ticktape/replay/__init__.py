@@ -10,7 +10,7 @@ See :mod:`ticktape.replay.api` for the details and :mod:`ticktape.replay.cli` fo
 """
 
 from ticktape.replay.api import ReplayResult, Row, Tape, open, run_days
-from ticktape.replay.driver import ReplayCounts
+from ticktape.replay.counts import ReplayCounts
 from ticktape.replay.errors import (
     BadOptionError,
     CorruptRecordingError,

@@ -29,11 +29,11 @@ import pyarrow as pa
 
 from ticktape.exchanges.events import Event
 from ticktape.replay import digest as digests
+from ticktape.replay.counts import ReplayCounts
 from ticktape.replay.driver import (
     DecoderFactory,
     Driver,
     Progress,
-    ReplayCounts,
     Strategy,
 )
 from ticktape.replay.errors import BadOptionError, UnknownStrategyNameError

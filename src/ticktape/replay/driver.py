@@ -25,7 +25,6 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import msgspec
@@ -43,6 +42,7 @@ from ticktape.exchanges.events import (
     Quote,
     Trade,
 )
+from ticktape.replay.counts import ReplayCounts, add_into
 from ticktape.replay.digest import EventDigest
 from ticktape.replay.merge import NO_REQ, Columns, Routes
 from ticktape.replay.pacing import Pacer
@@ -66,47 +66,6 @@ def default_decoder_factory(exchange: str) -> Decoder:
     from ticktape.exchanges import registry
 
     return registry.new_decoder(exchange)  # type: ignore[no-any-return]
-
-
-@dataclass
-class ReplayCounts:
-    """What a replay saw. Plain data (picklable, JSON-able) so parallel days can be summed."""
-
-    rows: int = 0
-    rows_by_kind: dict[str, int] = field(default_factory=dict)
-    events_by_type: dict[str, int] = field(default_factory=dict)
-    decode_errors: dict[str, dict[str, int]] = field(default_factory=dict)  # exchange->stream->n
-    gaps: int = 0
-    signals: dict[str, int] = field(default_factory=dict)  # strategy -> signals emitted
-    first_recv_ns: int | None = None
-    last_recv_ns: int | None = None
-
-    @property
-    def events(self) -> int:
-        return sum(self.events_by_type.values())
-
-    @property
-    def decode_error_total(self) -> int:
-        return sum(sum(by_stream.values()) for by_stream in self.decode_errors.values())
-
-    def add(self, other: ReplayCounts) -> None:
-        """Fold ``other`` (a later part of the data) into these counts."""
-        self.rows += other.rows
-        _add_into(self.rows_by_kind, other.rows_by_kind)
-        _add_into(self.events_by_type, other.events_by_type)
-        for exchange, by_stream in other.decode_errors.items():
-            _add_into(self.decode_errors.setdefault(exchange, {}), by_stream)
-        self.gaps += other.gaps
-        _add_into(self.signals, other.signals)
-        firsts = [t for t in (self.first_recv_ns, other.first_recv_ns) if t is not None]
-        lasts = [t for t in (self.last_recv_ns, other.last_recv_ns) if t is not None]
-        self.first_recv_ns = min(firsts, default=None)
-        self.last_recv_ns = max(lasts, default=None)
-
-
-def _add_into(total: dict[str, int], more: Mapping[str, int]) -> None:
-    for key, value in more.items():
-        total[key] = total.get(key, 0) + value
 
 
 class Driver:
@@ -304,7 +263,7 @@ class Driver:
             counts.first_recv_ns = first
         counts.last_recv_ns = last
         by_type = Counter(map(type, events))
-        _add_into(counts.events_by_type, {t.__name__: n for t, n in by_type.items()})
+        add_into(counts.events_by_type, {t.__name__: n for t, n in by_type.items()})
         if by_type.get(DecodeError):
             for event in events:
                 if type(event) is DecodeError:
