@@ -122,6 +122,9 @@ def test_duration_and_size_parsing() -> None:
         ([], "[exchanges.kraken]\n", "unknown exchange 'kraken'"),
         ([], '[exchanges.binance]\nmethod = "fax"\n', 'method must be "ws" or "rest"'),
         ([], "trades = 3\n", "trades: expected true or false"),
+        ([], '[exchanges.bybit]\nws_url = "http://x"\n', "ws_url: URL must start with ws://"),
+        ([], '[exchanges.mexc]\nrest_url = "ftp://x"\n', "rest_url: URL must start with http"),
+        ([], "[exchanges.mexc]\npoll_interval = 0\n", "poll_interval: duration must be"),
         ([], 'duration = "forever"\n', "bad duration 'forever'"),
         ([], 'symbols = ["BTC-USDT", 5]\n', "expected a list of strings"),
     ],
@@ -137,6 +140,11 @@ def test_config_errors_are_one_line(
     message = str(info.value)
     assert expect in message
     assert "\n" not in message
+
+
+def test_out_in_toml_must_be_a_string(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"rec\.toml: out: expected a string, got 5"):
+        load_config(["--config", write(tmp_path, "out = 5\n")])
 
 
 def test_bad_toml_names_file_and_line(tmp_path: Path) -> None:

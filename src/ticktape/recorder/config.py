@@ -247,10 +247,13 @@ def resolve(
                 module.native_symbol(sym)
             except ValueError as exc:
                 raise ConfigError(f"{name}: symbol {sym}: {exc}") from None
-        ws_url = ws_overrides.get(name) or _str(table.get("ws_url", module.DEFAULT_WS_URL), ctx)
-        rest_url = rest_overrides.get(name) or _str(
-            table.get("rest_url", module.DEFAULT_REST_URL), ctx
+        ws_url = ws_overrides.get(name) or _url(
+            table.get("ws_url", module.DEFAULT_WS_URL), ("ws://", "wss://"), f"{ctx} ws_url"
         )
+        rest_url = rest_overrides.get(name) or _url(
+            table.get("rest_url", module.DEFAULT_REST_URL), ("http://", "https://"),
+            f"{ctx} rest_url",
+        )  # fmt: skip
         poll = table.get("poll_interval", module.DEFAULT_POLL_INTERVAL_S)
         poll_s = parse_duration(poll, f"{ctx} poll_interval")
         exchanges.append(ExchangeConfig(name, method, tuple(syms), ws_url, rest_url, poll_s))
@@ -264,7 +267,7 @@ def resolve(
 
     duration = pick(args.duration, "duration", None)
     cfg = RecordConfig(
-        out=str(pick(args.out, "out", "data")),
+        out=_str(pick(args.out, "out", "data"), f"{where}: out"),
         exchanges=tuple(exchanges),
         duration_s=None if duration is None else parse_duration(duration, "duration"),
         rotate_interval_s=parse_duration(pick(args.rotate, "rotate", DEFAULT_ROTATE_S), "rotate"),
@@ -373,6 +376,13 @@ def _str(value: Any, where: str) -> str:
     if not isinstance(value, str):
         raise ConfigError(f"{where}: expected a string, got {value!r}")
     return value
+
+
+def _url(value: Any, schemes: tuple[str, ...], where: str) -> str:
+    url = _str(value, where)
+    if not url.startswith(schemes):
+        raise ConfigError(f"{where}: URL must start with {' or '.join(schemes)}, got {url!r}")
+    return url
 
 
 def _str_list(value: Any, where: str) -> list[str]:
