@@ -98,8 +98,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _run(args)
     except ReplayError as exc:
         _fail(str(exc))
-    except OSError as exc:
-        _fail(f"{exc.filename or 'I/O'}: {exc.strerror or exc}")
+    except OSError as exc:  # unwritable --out, disk full, ...
+        where = f"{exc.filename}: " if exc.filename else ""
+        detail = str(exc.strerror or exc).strip().splitlines()[0]
+        _fail(f"{where}{detail}")
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return 130
