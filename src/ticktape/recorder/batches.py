@@ -4,6 +4,11 @@ schema-v1 ``RecordBatch`` per exchange. Runs on the disk thread, off the event l
 Only ``recv_ns``, ``payload`` and ``binary`` are converted from Python objects; ``seq``,
 ``conn_id``, ``kind``, ``stream`` and ``req_ns`` are built from each chunk's constants plus its
 few special rows, with ``array.array`` buffers handed to Arrow without a copy.
+
+The ``stream`` of a WebSocket data row is the subscription the frame belongs to, extracted here
+per batch with the exchange's RE2 pattern (:mod:`ticktape.exchanges.routing`, C++ with the GIL
+released) so the per-frame path never parses; frames with no subscription in them (acks, pongs)
+and every other row keep the connection's label. REST rows keep their ``GET /path?query``.
 """
 
 from __future__ import annotations
@@ -12,12 +17,15 @@ from array import array
 from collections.abc import Sequence
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
+from ticktape.exchanges.routing import extract_streams
 from ticktape.recorder.rows import ConnChunk
 from ticktape.schema import KIND_DATA, RECORD_SCHEMA
 
 _INT64 = pa.int64()
 _INT32 = pa.int32()
+_REST_PREFIXES = ("GET ", "POST ")
 
 
 def _int64(values: array[int], n: int) -> pa.Array:
@@ -41,6 +49,30 @@ def _dictionary(default: str, overrides: list[tuple[int, str]], n: int) -> pa.Di
     )
 
 
+def _routed_streams(
+    exchange: str,
+    label: str,
+    overrides: list[tuple[int, str]],
+    non_data: list[tuple[int, str]],
+    payload: pa.Array,
+) -> pa.DictionaryArray:
+    """The ``stream`` column: each WebSocket data frame's subscription, else the label."""
+    n = len(payload)
+    labels = _dictionary(label, overrides, n)
+    if label.startswith(_REST_PREFIXES):
+        return labels
+    routed = extract_streams(exchange, payload)
+    if routed is None or routed.null_count == n:
+        return labels
+    if non_data:  # sent frames (e.g. KuCoin subscribes) mention topics too: only data rows
+        is_data = [True] * n
+        for i, _ in non_data:
+            is_data[i] = False
+        routed = pc.if_else(pa.array(is_data), routed, pa.scalar(None, pa.string()))
+    merged = pc.coalesce(routed, labels.cast(pa.string()))
+    return merged.dictionary_encode()
+
+
 def chunk_batch(exchange: str, chunk: ConnChunk) -> pa.RecordBatch:
     """The rows of one chunk as a ``RECORD_SCHEMA`` batch (rows in seq order)."""
     n = len(chunk.recv)
@@ -54,16 +86,17 @@ def chunk_batch(exchange: str, chunk: ConnChunk) -> pa.RecordBatch:
         req_ns_array = pa.array(req_values, _INT64)
     else:
         req_ns_array = pa.nulls(n, _INT64)
+    payload = pa.array(chunk.payload, pa.binary())
     columns = {
         "recv_ns": pa.array(chunk.recv, _INT64),
         "exchange": _dictionary(exchange, [], n),
-        "stream": _dictionary(chunk.stream, streams, n),
+        "stream": _routed_streams(exchange, chunk.stream, streams, kinds, payload),
         "conn_id": _int64(array("q", [chunk.conn_id]) * n, n),
         "seq": _int64(array("q", range(chunk.base_seq, chunk.base_seq + n)), n),
         "kind": _dictionary(KIND_DATA, kinds, n),
         "req_ns": req_ns_array,
         "binary": pa.array(chunk.binary, pa.bool_()),
-        "payload": pa.array(chunk.payload, pa.binary()),
+        "payload": payload,
     }
     return pa.RecordBatch.from_arrays([columns[name] for name in RECORD_SCHEMA.names],
                                       schema=RECORD_SCHEMA)  # fmt: skip
