@@ -71,8 +71,10 @@ enabled = false
     )
     cfg = load_config(["--config", path])
     assert cfg.out == str(tmp_path / "from-file")
-    assert [ex.name for ex in cfg.exchanges] == ["binance", "kucoin"]
-    binance, kucoin = cfg.exchanges
+    # tables configure, they do not select: mexc (no table) is recorded, bybit is disabled
+    assert [ex.name for ex in cfg.exchanges] == ["binance", "kucoin", "mexc"]
+    binance, kucoin, mexc = cfg.exchanges
+    assert mexc.method == "ws" and mexc.symbols == ("BTC-USDT",)
     assert binance.method == "rest" and binance.poll_interval_s == 2.5
     assert binance.rest_url == "http://127.0.0.1:1" and binance.symbols == ("BTC-USDT",)
     assert kucoin.symbols == ("ETH-USDT",)

@@ -142,11 +142,44 @@ def parse_size(text: str | int, what: str) -> int:
     return size
 
 
+_RECORD_EPILOG = """\
+examples:
+  record --simulate --out data/ --duration 30     offline: the built-in simulator on 127.0.0.1
+  record --out data/                              all four exchanges, default symbols, until Ctrl-C
+  record --exchanges binance,bybit --symbols BTCUSDT,ETHUSDT --rotate 15m
+  record --config record.toml --duration 1h       TOML file; flags override it
+  record --ws-url bybit=wss://stream.bybit.com/v5/public/spot --rest-url binance=https://data-api.binance.vision
+
+TOML (--config):
+  out = "data"
+  symbols = ["BTCUSDT", "ETHUSDT"]
+  rotate = "1h"
+  [exchanges.kucoin]         # every exchange is recorded; a table only configures it
+  method = "rest"            # ws (default) or rest polling
+  poll_interval = "1s"
+  rest_url = "https://api.kucoin.com"   # KuCoin's WebSocket URL comes from its token response
+  [exchanges.mexc]
+  enabled = false            # leave one out (or narrow with --exchanges)
+
+Ctrl-C or SIGTERM stops cleanly: connections close, buffers flush, segments become Parquet, exit 0.
+After a crash (kill -9) the next start finishes any segment left behind. Exit codes: 0 ok,
+1 recording failed (e.g. disk), 2 bad configuration.
+"""
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``record`` flags. Defaults are None so that only given flags override the TOML."""
     p = argparse.ArgumentParser(
         prog="record",
-        description="Record raw market data from Binance, Bybit, KuCoin and MEXC.",
+        description=(
+            "Record every raw market-data message from Binance, Bybit, KuCoin and MEXC"
+            " (WebSocket, or REST polling per exchange), byte for byte, with its receive time,"
+            " connection id and sequence number. Rows go to an Arrow IPC segment flushed every"
+            " second, rotated into zstd Parquet (by time, size and at UTC midnight), one folder"
+            " per UTC day."
+        ),
+        epilog=_RECORD_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--config", metavar="FILE", help="TOML file (flags override it)")
     p.add_argument("--out", metavar="DIR", help="output root (default: data)")
@@ -205,7 +238,9 @@ def resolve(
                 raise ConfigError(f"{where}: [exchanges.{name}] must be a table")
             _check_keys(table, _EXCHANGE_KEYS, f"{where}: [exchanges.{name}]")
             tables[name] = table
-        names = [n for n, t in tables.items() if t.get("enabled", True)]
+        # tables configure exchanges; they do not select them: every exchange is recorded
+        # unless --exchanges narrows the set or its table says enabled = false
+        names = [n for n in ALL_EXCHANGES if tables.get(n, {}).get("enabled", True)]
     elif raw_exchanges is not None:
         raise ConfigError(
             f"{where}: exchanges must be a list of names or [exchanges.<name>] tables"
