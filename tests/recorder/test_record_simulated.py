@@ -22,7 +22,7 @@ import pytest
 
 from ticktape import schema
 from ticktape.recorder.config import load_config
-from ticktape.recorder.session import Recorder, Tuning
+from ticktape.recorder.session import Recorder, RecorderError, Tuning
 from ticktape.simulator import Fault, SimConfig
 
 KUCOIN_TOKEN_STREAM = "POST /api/v1/bullet-public"
@@ -201,7 +201,8 @@ def test_rest_polling_honours_retry_after_and_poll_interval(tmp_path: Path) -> N
     config = tmp_path / "rest.toml"
     config.write_text('[exchanges.binance]\nmethod = "rest"\npoll_interval = 0.1\n')
     out = tmp_path / "out"
-    recorder = record_simulated(out, ["--config", str(config), "--duration", "2.5"], sim)
+    argv = ["--config", str(config), "--exchanges", "binance", "--duration", "2.5"]
+    recorder = record_simulated(out, argv, sim)
     rows = [r for r in read_rows(out) if r["stream"] != "clock"]
     check_invariants(rows)
     errors = [r for r in rows if r["kind"] == "error"]
@@ -308,6 +309,7 @@ def test_live_hook_sees_every_row_as_it_is_recorded(tmp_path: Path) -> None:
     check_invariants(rows)
     names = ("exchange", "recv_ns", "stream", "conn_id", "seq", "kind", "req_ns", "binary",
              "payload")  # fmt: skip
+
     # the hook sees the connection's label; the files name each data frame's subscription,
     # which must be one of that label's streams
     def without_stream(row: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -379,3 +381,11 @@ def test_kucoin_token_refusals_are_recorded_and_retried(tmp_path: Path) -> None:
         assert refused[3]["payload"] == b"token request failed"
     assert [r["kind"] for r in conns[2][:3]] == ["sent", "data", "open"]
     assert received_sequences(rows, "kucoin") == sent_sequences(recorder, "kucoin")
+
+
+def test_simulator_without_a_recorded_exchange_is_a_clear_error(tmp_path: Path) -> None:
+    cfg = load_config(["--simulate", "--out", str(tmp_path), "--quiet", "--duration", "1"])
+    sim = SimConfig(seed=1, symbols=cfg.symbols, exchanges=("binance",))
+    recorder = Recorder(cfg, sim_config=sim)
+    with pytest.raises(RecorderError, match="the simulator does not serve bybit, kucoin, mexc"):
+        asyncio.run(asyncio.wait_for(recorder.run(), 30))

@@ -176,6 +176,12 @@ class Recorder:
 
         names = tuple(ex.name for ex in self.cfg.exchanges)
         sim_cfg = self.sim_config or SimConfig(symbols=self.cfg.symbols, exchanges=names)
+        missing = [n for n in names if n not in sim_cfg.exchanges]
+        if missing:
+            raise RecorderError(
+                f"the simulator does not serve {', '.join(missing)}: record only"
+                f" {', '.join(sim_cfg.exchanges)} (--exchanges) or simulate all of them"
+            )
         async with Simulator(sim_cfg) as sim:
             self.simulator = sim
             urls = {n: (sim.endpoints[n].ws_url, sim.endpoints[n].rest_url) for n in names}
