@@ -61,6 +61,9 @@ def test_sampler_computes_rates_between_samples(monkeypatch: Any) -> None:
     assert second.messages == 450 and second.msgs_per_s == 150.0
     kucoin = sampler.sample()[1]
     assert kucoin.last_age_s is None and kucoin.messages == 0 and kucoin.states == ""
+    now[0] = 102.1  # a stop right after a sample: the final frame shows the run's average
+    final = sampler.sample(final=True)[0]
+    assert final.msgs_per_s == 450 / 2.1
 
 
 def test_table_and_plain_line_show_every_column() -> None:

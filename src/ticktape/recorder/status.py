@@ -50,15 +50,20 @@ class StatusSampler:
     def __init__(self, recorder: Any) -> None:
         self.recorder = recorder
         self._last: dict[str, tuple[float, int]] = {}
+        self._start = time.monotonic()
 
-    def sample(self) -> list[ExchangeStatus]:
+    def sample(self, final: bool = False) -> list[ExchangeStatus]:
+        """Rates since the previous sample; with ``final``, the average over the whole run
+        (the last interval before a stop is a fraction of a second: its rate is noise)."""
         now_mono = time.monotonic()
         now_ns = self.recorder.clock.now_ns()
         rows = []
         for name, run in self.recorder.exchanges.items():
             conns = list(run.connections)
             messages = sum(c.messages() for c in conns)
-            prev_t, prev_n = self._last.get(name, (now_mono, messages))
+            prev_t, prev_n = (
+                (self._start, 0) if final else self._last.get(name, (now_mono, messages))
+            )
             dt = now_mono - prev_t
             rate = (messages - prev_n) / dt if dt > 0 else 0.0
             self._last[name] = (now_mono, messages)
@@ -151,4 +156,4 @@ async def show_status(
             live.update(render_table(sampler.sample()), refresh=True)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), refresh_s)
-        live.update(render_table(sampler.sample()), refresh=True)
+        live.update(render_table(sampler.sample(final=True)), refresh=True)
