@@ -7,6 +7,7 @@ import io
 from types import SimpleNamespace
 from typing import Any
 
+import pytest
 from rich.console import Console
 
 from ticktape.recorder.clock import ManualClock
@@ -63,7 +64,7 @@ def test_sampler_computes_rates_between_samples(monkeypatch: Any) -> None:
     assert kucoin.last_age_s is None and kucoin.messages == 0 and kucoin.states == ""
     now[0] = 102.1  # a stop right after a sample: the final frame shows the run's average
     final = sampler.sample(final=True)[0]
-    assert final.msgs_per_s == 450 / 2.1
+    assert final.msgs_per_s == pytest.approx(450 / 2.1)
 
 
 def test_table_and_plain_line_show_every_column() -> None:
