@@ -99,7 +99,8 @@ def test_random_dislocations_are_seeded_and_create_arbitrage() -> None:
     assert found == b.dislocations("BTC-USDT", 120.0)
     assert len(found) >= 3
     for d in found[:3]:
-        assert 5.0 <= d.edge_bps <= 20.0 and 0.5 <= d.end_s - d.start_s <= 3.0
+        low, high = config.random_edge_bps
+        assert low <= d.edge_bps <= high and 0.5 <= d.end_s - d.start_s <= 3.0
         middle = (d.start_s + d.end_s) / 2
         assert crossing_pairs(a, "BTC-USDT", middle) == {(d.buy_exchange, d.sell_exchange)}
 

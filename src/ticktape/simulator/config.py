@@ -137,7 +137,7 @@ class SimConfig:
     initial_prices: dict[str, float] = field(default_factory=dict)
     volatility_bps: float = 0.1  # max |step| of the common mid per 10 ms (uniform steps)
     random_dislocations_per_min: float = 1.0
-    random_edge_bps: tuple[float, float] = (5.0, 20.0)
+    random_edge_bps: tuple[float, float] = (10.0, 40.0)  # gross; taker fees take 15-20 bps
     random_duration_s: tuple[float, float] = (0.5, 3.0)
     dislocations: tuple[Dislocation, ...] = ()
     lags: tuple[Lag, ...] = ()
