@@ -18,11 +18,20 @@ the middle of its bucket, clamped to the exact min and max (ranks 1 and n are ex
 percentile (0.39 % for ``P=7``; exact for ``|v| < 2**P``). ``min``, ``max``, ``count`` and
 ``total`` are exact. Memory: at most ``(64 - P) * 2**P`` counters per sign (7296 for ``P=7``),
 allocated on first use.
+
+Two ways in, one histogram: :meth:`Histogram.record` (one sample, the live path) and
+:meth:`Histogram.record_many` (a numpy array of samples, the replay's batch path). The batch path
+computes the same bucket indices with integer numpy arithmetic, parks them (at most
+:data:`PENDING_LIMIT` per histogram) and folds them into the counters before anything reads them,
+so any mix of the two gives exactly the counters, count, total, min and max of recording the
+samples one by one.
 """
 
 from __future__ import annotations
 
 from typing import Final
+
+import numpy as np
 
 DEFAULT_PRECISION_BITS: Final = 7
 PERCENTILES: Final = (50.0, 90.0, 99.0, 99.9)
@@ -46,6 +55,26 @@ def bucket_middle(index: int, precision_bits: int = DEFAULT_PRECISION_BITS) -> i
     return low + ((1 << e) >> 1)
 
 
+def bucket_indices(
+    magnitudes: np.ndarray, precision_bits: int = DEFAULT_PRECISION_BITS
+) -> np.ndarray:
+    """:func:`bucket_index` of every element of an int64 array of values in ``[0, 2**63)``."""
+    index = magnitudes.copy()
+    big = magnitudes >= (1 << precision_bits)
+    if big.any():
+        values = magnitudes[big]
+        # bit_length from the float exponent; rounding to float can only carry up to the next
+        # power of two, which the shift test below takes back
+        bit_length = np.frexp(values.astype(np.float64))[1].astype(np.int64)
+        bit_length -= (values >> (bit_length - 1)) == 0
+        e = bit_length - (precision_bits + 1)
+        index[big] = (e << precision_bits) + (values >> e)
+    return index
+
+
+PENDING_LIMIT: Final = 1 << 16  # batch samples parked per histogram before they are counted
+_SAFE_SUM: Final = 1 << 63
+
 _NO_MIN: Final = 1 << 200  # sentinels beyond any sample, so record() needs no "first?" branch
 _NO_MAX: Final = -(1 << 200)
 
@@ -53,8 +82,8 @@ _NO_MAX: Final = -(1 << 200)
 class Histogram:
     """Counts of integer samples (ns) in log-linear buckets. Not thread-safe; cheap to record."""
 
-    __slots__ = ("_max", "_min", "_neg", "_pos", "_shift", "_size", "_sub", "count",
-                 "precision_bits", "total")  # fmt: skip
+    __slots__ = ("_max", "_min", "_neg", "_pending", "_pending_n", "_pos", "_shift", "_size",
+                 "_sub", "count", "precision_bits", "total")  # fmt: skip
 
     def __init__(self, precision_bits: int = DEFAULT_PRECISION_BITS) -> None:
         if not 1 <= precision_bits <= 16:
@@ -69,6 +98,8 @@ class Histogram:
         self.total = 0  # exact sum of samples
         self._min = _NO_MIN
         self._max = _NO_MAX
+        self._pending: list[np.ndarray] = []  # batch bucket codes not yet counted (see above)
+        self._pending_n = 0
 
     @property
     def min(self) -> int:
@@ -101,6 +132,49 @@ class Histogram:
         except IndexError:  # first positive sample, or beyond 2**63
             self._record_magnitude(self._pos, value)
 
+    def record_many(self, values: np.ndarray) -> None:
+        """Add every sample of an int64 array with ``|v| < 2**63``: the same as ``record`` on
+        each, in any order (a histogram does not depend on the order of its samples)."""
+        n = len(values)
+        if not n:
+            return
+        low, high = int(values.min()), int(values.max())
+        self.count += n
+        if max(high, -low) * n < _SAFE_SUM:
+            self.total += int(values.sum())
+        else:  # an int64 sum could overflow: Python integers are exact
+            self.total += sum(values.tolist())
+        if high > self._max:
+            self._max = high
+        if low < self._min:
+            self._min = low
+        index = bucket_indices(np.abs(values), self.precision_bits)
+        codes = np.where(values < 0, -index - 1, index) if low < 0 else index
+        self._pending.append(codes)
+        self._pending_n += n
+        if self._pending_n >= PENDING_LIMIT:
+            self._settle()
+
+    def _settle(self) -> None:
+        """Count the parked batch samples into the bucket lists."""
+        if not self._pending:
+            return
+        codes = self._pending[0] if len(self._pending) == 1 else np.concatenate(self._pending)
+        self._pending = []
+        self._pending_n = 0
+        negative = codes < 0
+        if negative.any():
+            self._neg = self._add_counts(self._neg, -codes[negative] - 1)
+            codes = codes[~negative]
+        if len(codes):
+            self._pos = self._add_counts(self._pos, codes)
+
+    def _add_counts(self, counts: list[int], index: np.ndarray) -> list[int]:
+        added = np.bincount(index, minlength=self._size)
+        if not counts:
+            return added.tolist()  # type: ignore[no-any-return]
+        return (np.array(counts, dtype=np.int64) + added).tolist()  # type: ignore[no-any-return]
+
     def _record_magnitude(self, counts: list[int], value: int) -> None:
         if not counts:
             counts.extend([0] * self._size)
@@ -113,6 +187,8 @@ class Histogram:
             raise ValueError("cannot merge histograms with different precision_bits")
         if not other.count:
             return
+        self._settle()
+        other._settle()
         self._min = min(self._min, other._min)
         self._max = max(self._max, other._max)
         self.count += other.count
@@ -133,6 +209,7 @@ class Histogram:
             raise ValueError(f"percentile must be in (0, 100], got {q}")
         if not self.count:
             return None
+        self._settle()
         # rank = ceil(q/100 * n) computed in integers (q has at most 4 decimals here)
         scaled = round(q * 10_000)
         rank = max(1, -(-scaled * self.count // 1_000_000))
@@ -156,6 +233,7 @@ class Histogram:
     @property
     def allocated_counters(self) -> int:
         """Bucket counters in memory (flat: at most two sides of ``(64 - P) * 2**P``)."""
+        self._settle()
         return len(self._pos) + len(self._neg)
 
     def percentiles(self, qs: tuple[float, ...] = PERCENTILES) -> list[int | None]:

@@ -40,105 +40,15 @@ from ticktape.exchanges.events import (
     Quote,
     Trade,
 )
+from ticktape.strategies import latency_batch
 from ticktape.strategies import latency_tables as tables
 from ticktape.strategies.base import Signal, StrategyConfigError, ns_from_seconds
+from ticktape.strategies.batch import EventBatch
 from ticktape.strategies.histogram import Histogram
+from ticktape.strategies.latency_state import Spikes, StreamStats, Venue
 
 NAME: Final = "latency"
 _NS_PER_S: Final = 1_000_000_000
-
-
-class _Spikes:
-    """Rolling window of the last ``size`` samples with an exact integer sum."""
-
-    __slots__ = ("factor", "filled", "pos", "size", "threshold", "total", "window")
-
-    def __init__(self, size: int, factor: float) -> None:
-        self.size = size
-        self.factor = factor
-        self.window = [0] * size
-        self.pos = 0
-        self.filled = 0
-        self.total = 0
-        self.threshold = 0
-
-    def push(self, value: int) -> bool:
-        """Add ``value``; True when it is a spike against the window *before* it was added
-        (``threshold`` then holds the limit it exceeded, in ns, rounded down)."""
-        total = self.total
-        pos = self.pos
-        window = self.window
-        self.total = total + value - window[pos]
-        window[pos] = value
-        pos += 1
-        self.pos = 0 if pos == self.size else pos
-        if self.filled < self.size:
-            self.filled += 1
-            return False
-        if total > 0 and value * self.size > self.factor * total:
-            self.threshold = int(self.factor * total / self.size)
-            return True
-        return False
-
-
-class _Stream:
-    """Counters and histograms of one (exchange, channel, symbol) stream."""
-
-    __slots__ = (
-        "channel",
-        "conn",
-        "events",
-        "exchange",
-        "first_ns",
-        "interarrival",
-        "last_ns",
-        "lat_spikes",
-        "latency",
-        "messages",
-        "peak",
-        "rtt",
-        "rtt_spikes",
-        "sec",
-        "sec_count",
-        "seq",
-        "spikes",
-        "stale_alerts",
-        "stale_ns",
-        "symbol",
-    )  # fmt: skip
-
-    def __init__(self, exchange: str, channel: str, symbol: str, stale_ns: int | None) -> None:
-        self.exchange, self.channel, self.symbol = exchange, channel, symbol
-        self.stale_ns = stale_ns
-        self.messages = self.events = self.spikes = self.stale_alerts = 0
-        self.first_ns = self.last_ns = 0
-        self.conn = self.seq = -1
-        self.sec = -1
-        self.sec_count = self.peak = 0
-        self.interarrival = Histogram()
-        self.latency: Histogram | None = None
-        self.rtt: Histogram | None = None
-        self.lat_spikes: _Spikes | None = None
-        self.rtt_spikes: _Spikes | None = None
-
-    @property
-    def name(self) -> str:
-        return f"{self.channel} {self.symbol}"
-
-
-class _Venue:
-    """Connection health of one exchange."""
-
-    __slots__ = (
-        "connects", "decode_errors", "disconnects", "down_since", "downtime_ns", "gaps",
-        "reconnects", "seen_streams",
-    )  # fmt: skip
-
-    def __init__(self) -> None:
-        self.connects = self.reconnects = self.disconnects = 0
-        self.gaps = self.decode_errors = self.downtime_ns = 0
-        self.seen_streams: set[str] = set()
-        self.down_since: dict[str, int] = {}  # connection stream -> disconnect time
 
 
 class LatencyStrategy:
@@ -151,6 +61,7 @@ class LatencyStrategy:
     """
 
     name = NAME
+    batch_min_events = 64  # below this, numpy's per-call overhead costs more than it saves
 
     def __init__(
         self,
@@ -182,9 +93,9 @@ class LatencyStrategy:
         self._spike_factor = float(spike_factor)
         self._spike_window = spike_window
         self._max_alerts = max_alerts
-        self._quotes: dict[str, dict[str, _Stream]] = {}  # exchange -> symbol -> stream
-        self._trades: dict[str, dict[str, _Stream]] = {}
-        self._venues: dict[str, _Venue] = {}
+        self._quotes: dict[str, dict[str, StreamStats]] = {}  # exchange -> symbol -> stream
+        self._trades: dict[str, dict[str, StreamStats]] = {}
+        self._venues: dict[str, Venue] = {}
         self._alerts: list[list[object]] = []
         self._alerts_dropped = 0
         self._last_ns = 0
@@ -237,7 +148,7 @@ class LatencyStrategy:
             hist = stream.latency
             if hist is None:
                 hist = stream.latency = Histogram()
-                stream.lat_spikes = _Spikes(self._spike_window, self._spike_factor)
+                stream.lat_spikes = Spikes(self._spike_window, self._spike_factor)
             hist.record(latency)
             if stream.lat_spikes.push(latency):  # type: ignore[union-attr]
                 self._spike(stream, "latency", latency, now, out)
@@ -247,7 +158,7 @@ class LatencyStrategy:
             hist = stream.rtt
             if hist is None:
                 hist = stream.rtt = Histogram()
-                stream.rtt_spikes = _Spikes(self._spike_window, self._spike_factor)
+                stream.rtt_spikes = Spikes(self._spike_window, self._spike_factor)
             hist.record(rtt)
             if stream.rtt_spikes.push(rtt):  # type: ignore[union-attr]
                 self._spike(stream, "rtt", rtt, now, out)
@@ -263,7 +174,17 @@ class LatencyStrategy:
                 out.extend(signals)
         return out
 
-    def _spike(self, stream: _Stream, metric: str, value: int, now: int, out: list[Signal]) -> None:
+    def on_batch(self, batch: EventBatch) -> list[Signal]:
+        """Process a columnar batch with numpy; exactly the same as :meth:`on_events` on its
+        events (batches shorter than ``batch_min_events``, or with integers beyond int64, go
+        event by event)."""
+        if len(batch) < self.batch_min_events or not batch.exact:
+            return self.on_events(batch.events)
+        return latency_batch.on_batch(self, batch)
+
+    def _spike(
+        self, stream: StreamStats, metric: str, value: int, now: int, out: list[Signal]
+    ) -> None:
         spikes = stream.lat_spikes if metric == "latency" else stream.rtt_spikes
         assert spikes is not None
         stream.spikes += 1
@@ -317,27 +238,36 @@ class LatencyStrategy:
         out.append(Signal(now, NAME, kind, (exchange,), symbol, fields))
 
     # ----------------------------------------------------------------------------- set-up
-    def _add_stream(self, event: Quote | Trade) -> _Stream:
-        self._venue(event.exchange)
-        if type(event) is Quote:
+    def _add_stream(self, event: Quote | Trade) -> StreamStats:
+        return self._new_stream(type(event) is Quote, event.exchange, event.symbol)
+
+    def _new_stream(self, quotes: bool, exchange: str, symbol: str) -> StreamStats:
+        """Create the (not yet existing) stream of ``exchange``'s quotes or trades of ``symbol``."""
+        self._venue(exchange)
+        if quotes:
             channel, table = "quotes", self._quotes
-            stale_ns: int | None = self._stale_by_ex.get(event.exchange, self._stale_ns)
+            stale_ns: int | None = self._stale_by_ex.get(exchange, self._stale_ns)
         else:
             channel, table = "trades", self._trades
             stale_ns = self._trades_stale_ns
-        stream = _Stream(event.exchange, channel, event.symbol, stale_ns)
-        table.setdefault(event.exchange, {})[event.symbol] = stream
+        stream = StreamStats(exchange, channel, symbol, stale_ns)
+        table.setdefault(exchange, {})[symbol] = stream
         return stream
 
-    def _venue(self, exchange: str) -> _Venue:
+    def stream(self, quotes: bool, exchange: str, symbol: str) -> StreamStats:
+        """The stream of ``exchange``'s quotes (or trades) of ``symbol``, created on first use."""
+        stream = (self._quotes if quotes else self._trades).get(exchange, {}).get(symbol)
+        return self._new_stream(quotes, exchange, symbol) if stream is None else stream
+
+    def _venue(self, exchange: str) -> Venue:
         venue = self._venues.get(exchange)
         if venue is None:
-            venue = self._venues[exchange] = _Venue()
+            venue = self._venues[exchange] = Venue()
             self._quotes.setdefault(exchange, {})
             self._trades.setdefault(exchange, {})
         return venue
 
-    def _streams(self) -> list[_Stream]:
+    def _streams(self) -> list[StreamStats]:
         """Every stream, sorted by (exchange, channel, symbol): independent of arrival order."""
         streams = [
             s for table in (self._quotes, self._trades) for d in table.values() for s in d.values()
