@@ -30,6 +30,7 @@ from ticktape.exchanges._support import (
     NS_PER_MS,
     OTHER_CHANNEL,
     ChannelTable,
+    RowDecoder,
     SymbolMemo,
     UnrecognizedMessage,
     check_stream_count,
@@ -37,6 +38,7 @@ from ticktape.exchanges._support import (
     decode_error,
     is_rest,
     json_any,
+    row_decoder,
     string_after,
     typed_decoder,
 )
@@ -135,7 +137,7 @@ def route(payload: bytes) -> str | None:
 # ---- wire shapes ------------------------------------------------------------------------------
 
 
-class _EventData(msgspec.Struct):
+class _EventData(msgspec.Struct, gc=False):
     """The fields of bookTicker, trade and aggTrade ``data`` in one shape, so a frame is parsed
     once whatever its stream; :func:`_events` checks what each stream requires.
 
@@ -156,7 +158,7 @@ class _EventData(msgspec.Struct):
     m: bool | None = None
 
 
-class _Combined(msgspec.Struct):
+class _Combined(msgspec.Struct, gc=False):
     stream: str
     data: _EventData
 
@@ -191,37 +193,75 @@ _CHANNEL_NAMES = _CHANNELS.names
 # ---- decoding ---------------------------------------------------------------------------------
 
 
-class BinanceDecoder:
-    """Decodes stored Binance rows into events (stateless; one object per replay is fine)."""
+def new_decoder() -> RowDecoder:
+    """A fresh decoder: ``decoder(payload, recv_ns, conn_id, seq, stream) -> list[Event]``.
 
-    __slots__ = ()
+    Events in ``payload``; ``[]`` for control frames and channels we do not normalize; exactly
+    one :class:`DecodeError` for anything unreadable. Never raises. Binance decoding keeps no
+    state, so ``decoder.reset(conn_id)`` does nothing and any instance behaves the same.
 
-    def decode(
-        self, payload: bytes, recv_ns: int, conn_id: int, seq: int, stream: str
-    ) -> list[Event]:
-        """Events in ``payload``; ``[]`` for control frames and channels we do not normalize;
-        exactly one :class:`DecodeError` for anything unreadable. Never raises.
+    The result depends on the payload alone (``stream`` only tells a REST error body from a
+    WebSocket reply, and is echoed in a :class:`DecodeError`). Fast path (a combined
+    bookTicker or trade frame): one typed parse, the stream name looked up in a table learned
+    once per name, the event built inline. Anything else goes to :func:`_decode_slow`, which
+    parses the payload afresh and is the complete definition of the result.
+    """
+    parse = _DECODE_COMBINED.decode
+    names = _CHANNEL_NAMES
+    learn = _CHANNELS.learn
 
-        The result depends on the payload alone (``stream`` only tells a REST error body from a
-        WebSocket reply, and is echoed in a :class:`DecodeError`). Fast path: one typed parse of
-        a combined frame; its stream name gives the kind and the symbol through a table learned
-        once per name. Frames of another shape (raw ``/ws`` frames, depth, replies, REST bodies)
-        are parsed generically and classified by their keys.
-        """
+    def decode(payload: bytes, recv_ns: int, conn_id: int, seq: int, stream: str) -> list[Event]:
         try:
-            try:
-                frame = _DECODE_COMBINED.decode(payload)
-            except msgspec.ValidationError:  # valid JSON, another shape
-                return _decode_any(json_any.decode(payload), recv_ns, conn_id, seq, stream)
-            kind, symbol = _CHANNEL_NAMES.get(frame.stream) or _CHANNELS.learn(frame.stream)
-            return _events(kind, symbol, frame.data, recv_ns, conn_id, seq)
-        except Exception as exc:  # decode never raises: anything unreadable is a DecodeError
-            return [decode_error(NAME, recv_ns, conn_id, seq, stream, exc)]
+            frame = parse(payload)
+            name = frame.stream
+            kind, symbol = names.get(name) or learn(name)
+        except Exception:  # another shape, bad JSON, bad symbol: the slow path says which
+            return _decode_slow(payload, recv_ns, conn_id, seq, stream)
+        data = frame.data
+        if kind == _BOOK:
+            bid, bid_size, ask, ask_size = data.b, data.B, data.a, data.A
+            if (
+                bid is not None
+                and bid_size is not None
+                and ask is not None
+                and ask_size is not None
+            ):
+                return [
+                    Quote(NAME, symbol, recv_ns, None, conn_id, seq, bid, bid_size, float(ask),
+                          ask_size)
+                ]  # fmt: skip
+        elif kind == _TRADE:
+            trade_id, event_ms, price, size, maker = data.t, data.E, data.p, data.q, data.m
+            if (
+                event_ms is not None and price is not None and size is not None
+                and maker is not None and trade_id.__class__ is int
+            ):  # fmt: skip
+                return [
+                    Trade(NAME, symbol, recv_ns, event_ms * NS_PER_MS, conn_id, seq, price, size,
+                          SELL if maker else BUY, str(trade_id))
+                ]  # fmt: skip
+        elif kind == OTHER_CHANNEL:
+            return []  # depth, kline, ...
+        return _decode_slow(payload, recv_ns, conn_id, seq, stream)
 
-    __call__ = decode
+    return row_decoder(decode)
 
-    def reset(self, conn_id: int | None = None) -> None:
-        """Nothing to forget (interface parity with the stateful decoders)."""
+
+def _decode_slow(payload: bytes, recv_ns: int, conn_id: int, seq: int, stream: str) -> list[Event]:
+    """Every frame, from scratch: the definition the fast path in :func:`new_decoder` follows.
+
+    One typed parse of a combined frame; frames of another shape (raw ``/ws`` frames, depth,
+    replies, REST bodies) are parsed generically and classified by their keys.
+    """
+    try:
+        try:
+            frame = _DECODE_COMBINED.decode(payload)
+        except msgspec.ValidationError:  # valid JSON, another shape
+            return _decode_any(json_any.decode(payload), recv_ns, conn_id, seq, stream)
+        kind, symbol = _CHANNEL_NAMES.get(frame.stream) or _CHANNELS.learn(frame.stream)
+        return _events(kind, symbol, frame.data, recv_ns, conn_id, seq)
+    except Exception as exc:  # decode never raises: anything unreadable is a DecodeError
+        return [decode_error(NAME, recv_ns, conn_id, seq, stream, exc)]
 
 
 def _events(
@@ -294,10 +334,5 @@ def _decode_any(obj: Any, recv_ns: int, conn_id: int, seq: int, stream: str) -> 
     raise UnrecognizedMessage(f"unrecognized message with keys {sorted(obj)[:8]}")
 
 
-def new_decoder() -> BinanceDecoder:
-    """A fresh decoder (Binance decoding keeps no state, so any instance behaves the same)."""
-    return BinanceDecoder()
-
-
-_DEFAULT = BinanceDecoder()
-decode = _DEFAULT.decode
+decode = new_decoder()
+"""The module-level decoder (stateless, so shared use is fine); same contract as a fresh one."""

@@ -30,6 +30,7 @@ from ticktape.exchanges._support import (
     NS_PER_MS,
     OTHER_CHANNEL,
     ChannelTable,
+    RowDecoder,
     SymbolMemo,
     TooManyStreamsError,
     UnrecognizedMessage,
@@ -38,6 +39,7 @@ from ticktape.exchanges._support import (
     convert,
     decode_error,
     json_any,
+    row_decoder,
     string_after,
     typed_decoder,
 )
@@ -136,19 +138,19 @@ Level = tuple[float, float]  # (price, size)
 _EMPTY: Level = (0.0, 0.0)
 
 
-class _BookData(msgspec.Struct):
+class _BookData(msgspec.Struct, gc=False):
     b: list[Level] | None = None
     a: list[Level] | None = None
 
 
-class _TradeItem(msgspec.Struct):
+class _TradeItem(msgspec.Struct, gc=False):
     i: str
     p: float
     v: float
     S: str
 
 
-class _Frame(msgspec.Struct):
+class _Frame(msgspec.Struct, gc=False):
     """Every topic frame in one shape, so a frame is parsed once whatever its topic: ``data`` is
     an object for books (tickers fit too, their fields unread) and an array for trades. What each
     topic requires is checked where it is used."""
@@ -196,104 +198,156 @@ def _first_live(levels: list[Level]) -> Level:
 
 # ---- decoding ---------------------------------------------------------------------------------
 
+Sides = dict[tuple[int, str], tuple[Level | None, Level | None]]
+"""Level-1 book state: (conn_id, canonical symbol) -> (bid, ask); None = side not seen yet."""
 
-class BybitDecoder:
-    """Decodes stored Bybit rows; keeps the level-1 book sides per ``(conn_id, symbol)``."""
 
-    __slots__ = ("_sides",)
+def new_decoder() -> RowDecoder:
+    """A fresh decoder with empty book state: ``decoder(payload, recv_ns, conn_id, seq, stream)``.
 
-    def __init__(self) -> None:
-        # (conn_id, canonical symbol) -> (bid, ask); None = side not seen yet on the connection
-        self._sides: dict[tuple[int, str], tuple[Level | None, Level | None]] = {}
+    Events in ``payload``; ``[]`` for control frames and channels we do not normalize; exactly
+    one :class:`DecodeError` for anything unreadable. Never raises. The result depends on the
+    payload and the level-1 sides this decoder has seen per ``(conn_id, symbol)``;
+    ``decoder.reset(conn_id)`` forgets one connection's sides (call it when the connection
+    closes), ``decoder.reset()`` all of them.
 
-    def decode(
-        self, payload: bytes, recv_ns: int, conn_id: int, seq: int, stream: str
-    ) -> list[Event]:
-        """Events in ``payload``; ``[]`` for control frames and channels we do not normalize;
-        exactly one :class:`DecodeError` for anything unreadable. Never raises.
+    Fast path (a level-1 snapshot or a trade frame): one typed parse, the topic looked up in a
+    table learned once per topic, the event built inline. Anything else (deltas, other shapes,
+    anything it would have to reject) goes to :func:`_decode_slow`, which parses the payload
+    afresh and is the complete definition of the result; the fast path changes the state only
+    where the slow path would, and in the same way.
+    """
+    sides: Sides = {}
+    parse = _DECODE_FRAME.decode
+    names = _CHANNEL_NAMES
+    learn = _CHANNELS.learn
 
-        The result depends on the payload (and this decoder's per-connection state) only.
-        Fast path: one typed parse of the frame; its ``topic`` gives the kind and the symbol
-        through a table learned once per topic. Frames of another shape (replies, REST bodies,
-        klines) are parsed generically and classified by their keys.
-        """
+    def decode(payload: bytes, recv_ns: int, conn_id: int, seq: int, stream: str) -> list[Event]:
         try:
-            try:
-                frame = _DECODE_FRAME.decode(payload)
-            except msgspec.ValidationError:  # valid JSON, another shape (klines, ...)
-                return self._decode_general(json_any.decode(payload), recv_ns, conn_id, seq, stream)
+            frame = parse(payload)
             topic = frame.topic
-            if topic is None:  # control reply or REST body
-                return self._decode_general(json_any.decode(payload), recv_ns, conn_id, seq, stream)
-            kind, symbol = _CHANNEL_NAMES.get(topic) or _CHANNELS.learn(topic)
-            if kind == _BOOK:
-                return self._level1(frame, symbol, recv_ns, conn_id, seq)
-            if kind == _TRADES_KIND:
-                return _trades(frame, symbol, recv_ns, conn_id, seq)
+            kind, symbol = names.get(topic) or learn(topic)  # type: ignore[arg-type]
+        except Exception:  # another shape, bad JSON, no topic, bad symbol: the slow path says
+            return _decode_slow(sides, payload, recv_ns, conn_id, seq, stream)
+        data = frame.data
+        ts = frame.ts
+        if kind == _BOOK:
+            if frame.type == "snapshot" and data.__class__ is _BookData and ts is not None:
+                bids, asks = data.b, data.a  # type: ignore[union-attr]
+                if bids is not None and asks is not None:
+                    bid = bids[0] if bids else _EMPTY
+                    ask = asks[0] if asks else _EMPTY
+                    sides[conn_id, symbol] = (bid, ask)
+                    return [
+                        Quote(NAME, symbol, recv_ns, ts * NS_PER_MS, conn_id, seq,
+                              bid[0], bid[1], ask[0], ask[1])
+                    ]  # fmt: skip
+        elif kind == _TRADES_KIND:
+            if data.__class__ is list and ts is not None:
+                exch_ns = ts * NS_PER_MS
+                trades: list[Event] = []
+                for item in data:  # type: ignore[union-attr]
+                    side = _SIDES.get(item.S)
+                    if side is None:
+                        break  # the slow path names the unknown side
+                    trades.append(
+                        Trade(NAME, symbol, recv_ns, exch_ns, conn_id, seq, item.p, item.v, side,
+                              item.i)
+                    )  # fmt: skip
+                else:
+                    return trades
+        elif kind == OTHER_CHANNEL:
             return []  # tickers, deeper books, ...
-        except Exception as exc:  # decode never raises: anything unreadable is a DecodeError
-            return [decode_error(NAME, recv_ns, conn_id, seq, stream, exc)]
+        return _decode_slow(sides, payload, recv_ns, conn_id, seq, stream)
 
-    __call__ = decode
-
-    def reset(self, conn_id: int | None = None) -> None:
-        """Forget the book sides of one connection (or of all): call when it closes."""
+    def reset(conn_id: int | None = None) -> None:
         if conn_id is None:
-            self._sides.clear()
+            sides.clear()
         else:
-            for key in [key for key in self._sides if key[0] == conn_id]:
-                del self._sides[key]
+            for key in [key for key in sides if key[0] == conn_id]:
+                del sides[key]
 
-    def _decode_general(
-        self, obj: Any, recv_ns: int, conn_id: int, seq: int, stream: str
-    ) -> list[Event]:
-        """An already-parsed frame, classified by its keys: other topics, control, REST."""
-        if not isinstance(obj, dict):
-            raise UnrecognizedMessage(f"unrecognized message: JSON {type(obj).__name__}")
-        topic = obj.get("topic")
-        if isinstance(topic, str):
-            kind, symbol = _CHANNEL_NAMES.get(topic) or _CHANNELS.learn(topic)
-            if kind == _BOOK:
-                return self._level1(convert(obj, _Frame), symbol, recv_ns, conn_id, seq)
-            if kind == _TRADES_KIND:
-                return _trades(convert(obj, _Frame), symbol, recv_ns, conn_id, seq)
-            return []  # tickers, deeper books, klines, ...
-        if topic is not None:
-            raise UnrecognizedMessage("unrecognized message: non-string topic")
-        if "retCode" in obj:
-            return _rest_quote(obj, recv_ns, conn_id, seq)
-        if "op" in obj or "success" in obj:
-            return []  # subscribe ack, pong
-        raise UnrecognizedMessage(f"unrecognized message with keys {sorted(obj)[:8]}")
+    return row_decoder(decode, reset)
 
-    def _level1(
-        self, msg: _Frame, symbol: str, recv_ns: int, conn_id: int, seq: int
-    ) -> list[Event]:
-        book = msg.data
-        ts = msg.ts
-        if type(book) is not _BookData or book.b is None or book.a is None or ts is None:
-            raise UnrecognizedMessage("orderbook message without ts, data.b and data.a")
-        key = (conn_id, symbol)
-        if msg.type == "snapshot":
-            bid: Level | None = book.b[0] if book.b else _EMPTY
-            ask: Level | None = book.a[0] if book.a else _EMPTY
-        elif msg.type == "delta":
-            bid, ask = self._sides.get(key, (None, None))
-            if book.b:
-                bid = _first_live(book.b)
-            if book.a:
-                ask = _first_live(book.a)
-        else:
-            raise UnrecognizedMessage(f"unknown orderbook message type {msg.type!r}")
-        self._sides[key] = (bid, ask)
-        if bid is None or ask is None:
-            return []
-        return [
-            Quote(
-                NAME, symbol, recv_ns, ts * NS_PER_MS, conn_id, seq,
-                bid[0], bid[1], ask[0], ask[1],
-            )
-        ]  # fmt: skip
+
+def _decode_slow(
+    sides: Sides, payload: bytes, recv_ns: int, conn_id: int, seq: int, stream: str
+) -> list[Event]:
+    """Every frame, from scratch: the definition the fast path in :func:`new_decoder` follows.
+
+    One typed parse of the frame; its ``topic`` gives the kind and the symbol through a table
+    learned once per topic. Frames of another shape (replies, REST bodies, klines) are parsed
+    generically and classified by their keys.
+    """
+    try:
+        try:
+            frame = _DECODE_FRAME.decode(payload)
+        except msgspec.ValidationError:  # valid JSON, another shape (klines, ...)
+            return _decode_general(sides, json_any.decode(payload), recv_ns, conn_id, seq, stream)
+        topic = frame.topic
+        if topic is None:  # control reply or REST body
+            return _decode_general(sides, json_any.decode(payload), recv_ns, conn_id, seq, stream)
+        kind, symbol = _CHANNEL_NAMES.get(topic) or _CHANNELS.learn(topic)
+        if kind == _BOOK:
+            return _level1(sides, frame, symbol, recv_ns, conn_id, seq)
+        if kind == _TRADES_KIND:
+            return _trades(frame, symbol, recv_ns, conn_id, seq)
+        return []  # tickers, deeper books, ...
+    except Exception as exc:  # decode never raises: anything unreadable is a DecodeError
+        return [decode_error(NAME, recv_ns, conn_id, seq, stream, exc)]
+
+
+def _decode_general(
+    sides: Sides, obj: Any, recv_ns: int, conn_id: int, seq: int, stream: str
+) -> list[Event]:
+    """An already-parsed frame, classified by its keys: other topics, control, REST."""
+    if not isinstance(obj, dict):
+        raise UnrecognizedMessage(f"unrecognized message: JSON {type(obj).__name__}")
+    topic = obj.get("topic")
+    if isinstance(topic, str):
+        kind, symbol = _CHANNEL_NAMES.get(topic) or _CHANNELS.learn(topic)
+        if kind == _BOOK:
+            return _level1(sides, convert(obj, _Frame), symbol, recv_ns, conn_id, seq)
+        if kind == _TRADES_KIND:
+            return _trades(convert(obj, _Frame), symbol, recv_ns, conn_id, seq)
+        return []  # tickers, deeper books, klines, ...
+    if topic is not None:
+        raise UnrecognizedMessage("unrecognized message: non-string topic")
+    if "retCode" in obj:
+        return _rest_quote(obj, recv_ns, conn_id, seq)
+    if "op" in obj or "success" in obj:
+        return []  # subscribe ack, pong
+    raise UnrecognizedMessage(f"unrecognized message with keys {sorted(obj)[:8]}")
+
+
+def _level1(
+    sides: Sides, msg: _Frame, symbol: str, recv_ns: int, conn_id: int, seq: int
+) -> list[Event]:
+    book = msg.data
+    ts = msg.ts
+    if type(book) is not _BookData or book.b is None or book.a is None or ts is None:
+        raise UnrecognizedMessage("orderbook message without ts, data.b and data.a")
+    key = (conn_id, symbol)
+    if msg.type == "snapshot":
+        bid: Level | None = book.b[0] if book.b else _EMPTY
+        ask: Level | None = book.a[0] if book.a else _EMPTY
+    elif msg.type == "delta":
+        bid, ask = sides.get(key, (None, None))
+        if book.b:
+            bid = _first_live(book.b)
+        if book.a:
+            ask = _first_live(book.a)
+    else:
+        raise UnrecognizedMessage(f"unknown orderbook message type {msg.type!r}")
+    sides[key] = (bid, ask)
+    if bid is None or ask is None:
+        return []
+    return [
+        Quote(
+            NAME, symbol, recv_ns, ts * NS_PER_MS, conn_id, seq,
+            bid[0], bid[1], ask[0], ask[1],
+        )
+    ]  # fmt: skip
 
 
 def _trades(msg: _Frame, symbol: str, recv_ns: int, conn_id: int, seq: int) -> list[Event]:
@@ -330,10 +384,5 @@ def _rest_quote(obj: dict[str, Any], recv_ns: int, conn_id: int, seq: int) -> li
     ]  # fmt: skip
 
 
-def new_decoder() -> BybitDecoder:
-    """A fresh decoder with empty per-connection book state (one per replay or recorder)."""
-    return BybitDecoder()
-
-
-_DEFAULT = BybitDecoder()
-decode = _DEFAULT.decode
+decode = new_decoder()
+"""The module-level decoder; it keeps book state like any other (use fresh ones for replays)."""

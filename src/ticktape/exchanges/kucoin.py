@@ -39,6 +39,7 @@ from ticktape.exchanges._support import (
     NS_PER_MS,
     OTHER_CHANNEL,
     ChannelTable,
+    RowDecoder,
     SymbolMemo,
     UnrecognizedMessage,
     check_stream_count,
@@ -47,6 +48,7 @@ from ticktape.exchanges._support import (
     decode_error,
     json_any,
     query_value,
+    row_decoder,
     string_after,
     typed_decoder,
 )
@@ -159,7 +161,7 @@ def route(payload: bytes) -> str | None:
 # ---- wire shapes ------------------------------------------------------------------------------
 
 
-class _Data(msgspec.Struct):
+class _Data(msgspec.Struct, gc=False):
     """The ``data`` fields of level1, ticker and match frames (and the REST level1 body) in one
     shape, so a frame is parsed once whatever its topic; each builder checks what it needs."""
 
@@ -178,7 +180,7 @@ class _Data(msgspec.Struct):
     time: int | str | None = None  # ticker/REST: int ms; match: decimal string of ns
 
 
-class _Frame(msgspec.Struct):
+class _Frame(msgspec.Struct, gc=False):
     topic: str | None = None
     subject: str | None = None
     data: _Data | None = None
@@ -217,39 +219,80 @@ def _side(level: list[float]) -> tuple[float, float]:
 # ---- decoding ---------------------------------------------------------------------------------
 
 
-class KucoinDecoder:
-    """Decodes stored KuCoin rows into events (stateless)."""
+def new_decoder() -> RowDecoder:
+    """A fresh decoder: ``decoder(payload, recv_ns, conn_id, seq, stream) -> list[Event]``.
 
-    __slots__ = ()
+    Events in ``payload``; ``[]`` for control frames and channels we do not normalize; exactly
+    one :class:`DecodeError` for anything unreadable. Never raises. KuCoin decoding keeps no
+    state (``decoder.reset(conn_id)`` does nothing). The result depends on the payload alone,
+    except REST bodies, whose symbol is in ``stream``.
 
-    def decode(
-        self, payload: bytes, recv_ns: int, conn_id: int, seq: int, stream: str
-    ) -> list[Event]:
-        """Events in ``payload``; ``[]`` for control frames and channels we do not normalize;
-        exactly one :class:`DecodeError` for anything unreadable. Never raises.
+    Fast path (a level1 or match frame): one typed parse (any key order), the topic looked up
+    in a table learned once per topic, the event built inline. Anything else goes to
+    :func:`_decode_slow`, which parses the payload afresh and is the complete definition of
+    the result.
+    """
+    parse = _DECODE_FRAME.decode
+    names = _CHANNEL_NAMES
+    learn = _CHANNELS.learn
 
-        The result depends on the payload alone, except REST bodies, whose symbol is in
-        ``stream``. Fast path: one typed parse of the frame (any key order); its ``topic`` gives
-        the kind and the symbol through a table learned once per topic. Frames of another shape
-        (control frames, REST bodies, depth) are parsed generically and classified by keys.
-        """
+    def decode(payload: bytes, recv_ns: int, conn_id: int, seq: int, stream: str) -> list[Event]:
         try:
-            try:
-                frame = _DECODE_FRAME.decode(payload)
-            except msgspec.ValidationError:  # valid JSON, another shape (level2 depth, errors)
-                return _decode_general(json_any.decode(payload), recv_ns, conn_id, seq, stream)
+            frame = parse(payload)
             topic = frame.topic
-            if topic is None or frame.data is None:  # control frame or REST body
-                return _decode_general(json_any.decode(payload), recv_ns, conn_id, seq, stream)
-            kind, symbol = _CHANNEL_NAMES.get(topic) or _CHANNELS.learn(topic)
-            return _events(kind, symbol, frame, recv_ns, conn_id, seq)
-        except Exception as exc:  # decode never raises: anything unreadable is a DecodeError
-            return [decode_error(NAME, recv_ns, conn_id, seq, stream, exc)]
+            kind, symbol = names.get(topic) or learn(topic)  # type: ignore[arg-type]
+            data = frame.data
+            if data is None:
+                pass  # the slow path reads it as a control frame or REST body
+            elif kind == _LEVEL1_KIND:
+                asks, bids, timestamp = data.asks, data.bids, data.timestamp
+                if (
+                    asks is not None and bids is not None and timestamp is not None
+                    and len(asks) == 2 and len(bids) == 2
+                ):  # fmt: skip
+                    return [
+                        Quote(NAME, symbol, recv_ns, timestamp * NS_PER_MS, conn_id, seq,
+                              bids[0], bids[1], asks[0], asks[1])
+                    ]  # fmt: skip
+            elif kind == _MATCH_KIND:
+                side = _SIDES.get(data.side)  # type: ignore[arg-type]
+                price, size, time_ns, trade_id = data.price, data.size, data.time, data.tradeId
+                if (
+                    side is not None and price is not None and size is not None
+                    and time_ns is not None and trade_id is not None
+                ):  # fmt: skip
+                    return [
+                        Trade(NAME, symbol, recv_ns, int(time_ns), conn_id, seq, price, size,
+                              side, trade_id)
+                    ]  # fmt: skip
+            elif kind == OTHER_CHANNEL:
+                return []  # level2, candles, snapshots, ...
+        except Exception:  # e.g. int() of a malformed match time: the slow path says why
+            pass
+        return _decode_slow(payload, recv_ns, conn_id, seq, stream)
 
-    __call__ = decode
+    return row_decoder(decode)
 
-    def reset(self, conn_id: int | None = None) -> None:
-        """Nothing to forget (interface parity with the stateful decoders)."""
+
+def _decode_slow(payload: bytes, recv_ns: int, conn_id: int, seq: int, stream: str) -> list[Event]:
+    """Every frame, from scratch: the definition the fast path in :func:`new_decoder` follows.
+
+    One typed parse of the frame (any key order); its ``topic`` gives the kind and the symbol
+    through a table learned once per topic. Frames of another shape (control frames, REST
+    bodies, depth) are parsed generically and classified by keys.
+    """
+    try:
+        try:
+            frame = _DECODE_FRAME.decode(payload)
+        except msgspec.ValidationError:  # valid JSON, another shape (level2 depth, errors)
+            return _decode_general(json_any.decode(payload), recv_ns, conn_id, seq, stream)
+        topic = frame.topic
+        if topic is None or frame.data is None:  # control frame or REST body
+            return _decode_general(json_any.decode(payload), recv_ns, conn_id, seq, stream)
+        kind, symbol = _CHANNEL_NAMES.get(topic) or _CHANNELS.learn(topic)
+        return _events(kind, symbol, frame, recv_ns, conn_id, seq)
+    except Exception as exc:  # decode never raises: anything unreadable is a DecodeError
+        return [decode_error(NAME, recv_ns, conn_id, seq, stream, exc)]
 
 
 def _decode_general(obj: Any, recv_ns: int, conn_id: int, seq: int, stream: str) -> list[Event]:
@@ -342,10 +385,5 @@ def _decode_untopical(
     raise UnrecognizedMessage(f"unrecognized message with keys {sorted(obj)[:8]}")
 
 
-def new_decoder() -> KucoinDecoder:
-    """A fresh decoder (KuCoin decoding keeps no state, so any instance behaves the same)."""
-    return KucoinDecoder()
-
-
-_DEFAULT = KucoinDecoder()
-decode = _DEFAULT.decode
+decode = new_decoder()
+"""The module-level decoder (stateless, so shared use is fine); same contract as a fresh one."""
