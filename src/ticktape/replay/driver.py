@@ -1,59 +1,62 @@
 """The replay driver: ordered rows in, normalized events out, strategies fed, everything counted.
 
-Per row (windows come from :mod:`ticktape.replay.merge`, already in the total order):
+Per window (from :mod:`ticktape.replay.merge`, already in the total order):
 
-* ``data`` -> the exchange's decoder (one per exchange per replay, created on first use);
-  REST rows (``req_ns`` set) get ``req_ns`` copied onto their ``Quote``/``Trade`` events;
-* ``open`` -> :class:`Connected` (url = payload), ``close`` -> :class:`Disconnected` (reason),
-  and the decoder's ``reset(conn_id)`` (if it has one) so per-connection state is dropped;
-* ``sent``, ``clock``, ``error`` and unknown kinds -> skipped (counted);
+* rows become events (:mod:`ticktape.replay.decoding`: ``data`` -> the exchange's decoder,
+  ``open``/``close`` -> Connected/Disconnected, other kinds skipped but counted); REST rows
+  (``req_ns`` set) get ``req_ns`` copied onto their ``Quote``/``Trade`` events;
 * a ``seq`` that is not the previous ``seq`` of its ``conn_id`` plus one -> a :class:`Gap` event
-  just before that row's own events.
+  just before that row's own events;
+* strategies get the window's events in one call: ``on_batch(EventBatch)`` if they have it (the
+  columns are built once for all of them), else ``on_events`` or ``on_event``.
 
 Decode errors are events like any other: counted per exchange and stream, never fatal. A decoder
 that raises despite its contract, or an exchange without a decoder, yields DecodeError events too.
 
-Speed: the work per row that Python must do is one tuple lookup and the decoder call. Everything
-else is per window and vectorized: dictionary indices of ``kind``/``exchange``/``stream`` are
-fused into one route code (numpy), seq gaps are found with a numpy sort per window, columns are
-turned into Python lists once per window, and strategies take the window's events in one
-``on_events`` call. Paced replays (``speed`` set) go row by row instead, so strategies see each
-event at its due time.
+Speed: the Python work per row is the decoder call (inside one ``map`` per exchange and window)
+and per event a few C-level passes (flattening, the event's type, symbol and ``exch_ns`` for the
+batch columns). Everything else is per window and vectorized: route codes, row counts by kind,
+seq gaps (a numpy sort per window), and the batch columns that every event shares with its row.
+Those identity columns (``exchange``, ``recv_ns``, ``conn_id``, ``seq``) are taken from the rows:
+every event carries its row's identity (the contract in ``exchanges/events.py``; decoders are
+given exactly those values). Paced replays (``speed`` set) go row by row instead, so
+strategies see each event at its due time.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
+from itertools import chain
 from typing import Any, Protocol
 
-import msgspec
 import numpy as np
 import pyarrow as pa
 
-from ticktape import schema
 from ticktape.exchanges.base import Decoder
-from ticktape.exchanges.events import (
-    Connected,
-    DecodeError,
-    Disconnected,
-    Event,
-    Gap,
-    Quote,
-    Trade,
-)
+from ticktape.exchanges.events import DecodeError, Event
 from ticktape.replay.counts import ReplayCounts, add_into
+from ticktape.replay.decoding import (
+    RowEvents,
+    WindowDecoder,
+    failing_decoder,
+    insert_gaps,
+    stamp_requests,
+)
 from ticktape.replay.digest import EventDigest
 from ticktape.replay.merge import NO_REQ, Columns, Routes
 from ticktape.replay.pacing import Pacer
+from ticktape.strategies.batch import OTHER, SAFE_INT, EventBatch, kind_codes
 
 DecoderFactory = Callable[[str], Decoder]
 Progress = Callable[[int, int], None]  # (rows done, rows in total)
-_Route = tuple[Decoder, str, str]  # handler (decoder signature), exchange, stream
 
 
 class Strategy(Protocol):
-    """What the driver needs from a strategy (see ``ticktape.strategies.base``)."""
+    """What the driver needs from a strategy (see ``ticktape.strategies.base``).
+
+    Optional, used when present: ``on_batch(EventBatch)`` and ``on_events(list[Event])``.
+    """
 
     def on_event(self, event: Event) -> list[Any]: ...
     def finish(self, end_ns: int) -> list[Any]: ...
@@ -72,10 +75,10 @@ class Driver:
     """Turns ordered row windows into events, feeds strategies, keeps counts and the digest.
 
     ``routes`` is the merge's route table (the windows' route ids refer to it).
-    ``strategies`` maps a name to a strategy object; the driver owns calling ``on_event(s)`` and
-    ``finish``. ``decoder_factory`` (default: the exchanges registry) is asked once per exchange.
-    Call :meth:`feed` with each window in order, then :meth:`finish` once. ``digest=False``
-    skips hashing the event stream (about 0.25 µs per event) when no one will look at it.
+    ``strategies`` maps a name to a strategy object; the driver owns calling ``on_batch`` (or
+    ``on_events``/``on_event``) and ``finish``. ``decoder_factory`` (default: the exchanges
+    registry) is asked once per exchange. Call :meth:`feed` with each window in order, then
+    :meth:`finish` once. ``digest=False`` skips hashing the event stream when no one will look.
     """
 
     def __init__(
@@ -99,7 +102,9 @@ class Driver:
         self._total_rows = total_rows
         self._last_seq: dict[int, int] = {}
         self._routes = routes
-        self._actions: list[_Route] = []
+        self._rows = WindowDecoder(routes, self._decoder)
+        self._feeds = [(name, _feeder(strategy)) for name, strategy in self.strategies.items()]
+        self._batched = any(getattr(s, "on_batch", None) for s in self.strategies.values())
         self._finished = False
 
     # ---------------------------------------------------------------------------------- feed
@@ -108,8 +113,8 @@ class Driver:
         rows = len(window)
         if rows == 0:
             return []
-        routes = self._route_actions()
-        route_counts = np.bincount(window.route, minlength=len(routes)).tolist()
+        self._rows.refresh()
+        route_counts = np.bincount(window.route, minlength=len(self._routes)).tolist()
         by_kind = self.counts.rows_by_kind
         for route, n in enumerate(route_counts):
             if n:
@@ -117,36 +122,22 @@ class Driver:
                 by_kind[kind] = by_kind.get(kind, 0) + n
 
         gaps = self._find_gaps(window.conn, window.seq)
-        codes = window.route.tolist()
-        recv = window.recv.tolist()
-        conns = window.conn.tolist()
-        seqs = window.seq.tolist()
-        payloads = window.payload.tolist()
-        reqs = window.req.tolist() if bool((window.req != NO_REQ).any()) else None
-
         if self._pacer is not None:
-            events = self._run_paced(routes, codes, recv, conns, seqs, payloads, reqs, gaps)
+            events = self._run_paced(window, gaps)
+            kind = kind_codes(events)
         else:
-            events = []
-            start = 0
-            for gap_row, detail in [*gaps, (rows, "")]:  # decode the rows between gaps
-                if gap_row > start:
-                    cut = slice(start, gap_row)
-                    _decode_rows(
-                        events, routes, codes[cut], recv[cut], conns[cut], seqs[cut],
-                        payloads[cut], None if reqs is None else reqs[cut],
-                    )  # fmt: skip
-                    start = gap_row
-                if gap_row < rows:
-                    _, name, stream_name = routes[codes[gap_row]]
-                    gap = Gap(
-                        name, recv[gap_row], conns[gap_row], seqs[gap_row], stream_name, detail
-                    )
-                    events.append(gap)
-            for name, strategy in self.strategies.items():
-                self.counts.signals[name] += len(_on_events(strategy, events))
+            outs = self._rows.decode(window)
+            if gaps:
+                insert_gaps(outs, gaps, window, self._routes)
+            rest = stamp_requests(outs, window)
+            events = list(chain.from_iterable(outs))
+            kind = kind_codes(events)
+            batch = self._batch(window, outs, events, kind, rest) if self._batched else None
+            signals = self.counts.signals
+            for name, feed in self._feeds:
+                signals[name] += len(feed(events, batch) or ())
 
-        self._count(events, rows, recv[0], recv[-1], len(gaps))
+        self._count(events, kind, rows, int(window.recv[0]), int(window.recv[-1]), len(gaps))
         if self.digest is not None:
             self.digest.update(events)
         if self._progress is not None:
@@ -163,26 +154,33 @@ class Driver:
         return self.counts
 
     # ------------------------------------------------------------------------------- helpers
-    def _route_actions(self) -> list[_Route]:
-        """Per route id: (handler, exchange, stream), extended as new routes appear.
+    def _batch(
+        self,
+        window: Columns,
+        outs: list[RowEvents],
+        events: list[Event],
+        kind: np.ndarray,
+        rest: bool,
+    ) -> EventBatch:
+        """The window's events as columns; identity columns come from each event's row."""
+        recv = window.recv
+        if not (int(recv.max()) < SAFE_INT and int(recv.min()) > -SAFE_INT):
+            return EventBatch.from_events(events)
+        per_row = np.fromiter(map(len, outs), np.int64, len(outs))
+        row = None  # None: row k made event k (one event per row)
+        if len(events) != len(outs) or not bool((per_row == 1).all()):
+            row = np.repeat(np.arange(len(outs)), per_row)
 
-        A handler has the decoder signature: the exchange's decoder for ``data`` rows, a
-        Connected/Disconnected maker for ``open``/``close``, and a no-op for everything else.
-        """
-        actions = self._actions
-        routes = self._routes
-        for route in range(len(actions), len(routes)):
-            kind, exchange = routes.kinds[route], routes.exchanges[route]
-            if kind == schema.KIND_DATA:
-                handle = self._decoder(exchange)
-            elif kind == schema.KIND_OPEN:
-                handle = _connected(exchange)
-            elif kind == schema.KIND_CLOSE:
-                handle = _disconnected(exchange, self._decoder(exchange))
-            else:
-                handle = _skip  # sent, clock, error and kinds added later
-            actions.append((handle, exchange, routes.streams[route]))
-        return actions
+        def rows_of(column: np.ndarray) -> np.ndarray:
+            return column if row is None else column[row]
+
+        req = rows_of(window.req) if rest else None
+        return EventBatch.with_identity(
+            events, kind, recv_ns=rows_of(recv), conn_id=rows_of(window.conn),
+            seq=rows_of(window.seq), exchange=self._rows.route_exchange[rows_of(window.route)],
+            exchanges=self._rows.exchanges, req_ns=req,
+            has_req_ns=None if req is None else req != NO_REQ,
+        )  # fmt: skip
 
     def _decoder(self, exchange: str) -> Decoder:
         decoder = self._decoders.get(exchange)
@@ -190,7 +188,7 @@ class Driver:
             try:
                 decoder = self._decoder_factory(exchange)
             except Exception as exc:  # unknown exchange: every row becomes a DecodeError
-                decoder = _failing_decoder(exchange, f"no decoder for exchange {exchange!r}: {exc}")
+                decoder = failing_decoder(exchange, f"no decoder for exchange {exchange!r}: {exc}")
             self._decoders[exchange] = decoder
         return decoder
 
@@ -222,156 +220,72 @@ class Driver:
         gaps.sort()
         return gaps
 
-    def _run_paced(
-        self,
-        routes: Sequence[_Route],
-        codes: list[int],
-        recv: list[int],
-        conns: list[int],
-        seqs: list[int],
-        payloads: list[bytes],
-        reqs: list[int] | None,
-        gaps: list[tuple[int, str]],
-    ) -> list[Event]:
+    def _run_paced(self, window: Columns, gaps: list[tuple[int, str]]) -> list[Event]:
         """Row by row: wait until each row is due, then decode it and feed every strategy."""
         assert self._pacer is not None
         gap_at = dict(gaps)
         events: list[Event] = []
         strategies = list(self.strategies.items())
-        for row, code in enumerate(codes):
-            self._pacer.wait_until(recv[row])
-            produced: list[Event] = []
-            detail = gap_at.get(row)
-            if detail is not None:
-                _, name, stream_name = routes[code]
-                produced.append(Gap(name, recv[row], conns[row], seqs[row], stream_name, detail))
-            _decode_rows(
-                produced, routes, [code], [recv[row]], [conns[row]], [seqs[row]], [payloads[row]],
-                None if reqs is None else [reqs[row]],
-            )  # fmt: skip
-            for event in produced:
+        for row in range(len(window)):
+            self._pacer.wait_until(int(window.recv[row]))
+            one = window.slice(row, row + 1)
+            outs = self._rows.decode(one)
+            if row in gap_at:
+                insert_gaps(outs, [(0, gap_at[row])], one, self._routes)
+            stamp_requests(outs, one)
+            for event in outs[0]:
                 for name, strategy in strategies:
                     self.counts.signals[name] += len(strategy.on_event(event) or ())
-            events += produced
+                events.append(event)
         return events
 
-    def _count(self, events: list[Event], rows: int, first: int, last: int, gaps: int) -> None:
+    def _count(
+        self, events: list[Event], kind: np.ndarray, rows: int, first: int, last: int, gaps: int
+    ) -> None:
         counts = self.counts
         counts.rows += rows
         counts.gaps += gaps
         if counts.first_recv_ns is None:
             counts.first_recv_ns = first
         counts.last_recv_ns = last
-        by_type = Counter(map(type, events))
-        add_into(counts.events_by_type, {t.__name__: n for t, n in by_type.items()})
-        if by_type.get(DecodeError):
-            for event in events:
+        quotes, trades, others = np.bincount(kind, minlength=3).tolist()
+        by_type: dict[str, int] = {}
+        if quotes:
+            by_type["Quote"] = quotes
+        if trades:
+            by_type["Trade"] = trades
+        if others:
+            other = [events[k] for k in np.flatnonzero(kind == OTHER).tolist()]
+            by_type.update((t.__name__, n) for t, n in Counter(map(type, other)).items())
+            for event in other:
                 if type(event) is DecodeError:
                     by_stream = counts.decode_errors.setdefault(event.exchange, {})
                     by_stream[event.stream] = by_stream.get(event.stream, 0) + 1
+        add_into(counts.events_by_type, by_type)
 
 
-def _decode_rows(
-    events: list[Event],
-    routes: Sequence[_Route],
-    codes: list[int],
-    recv: list[int],
-    conns: list[int],
-    seqs: list[int],
-    payloads: list[bytes],
-    reqs: list[int] | None,
-) -> None:
-    """The hot loop: append the events of these rows (all in order) to ``events``."""
-    if reqs is not None:
-        _decode_rest_rows(events, routes, codes, recv, conns, seqs, payloads, reqs)
-        return
-    extend = events.extend
-    rows = zip(codes, recv, conns, seqs, payloads, strict=True)
-    for code, recv_ns, conn_id, seq, payload in rows:
-        handle, exchange, stream = routes[code]
-        try:
-            extend(handle(payload, recv_ns, conn_id, seq, stream))
-        except Exception as exc:  # a decoder broke its never-raise contract
-            events.append(_decoder_raised(exchange, recv_ns, conn_id, seq, stream, exc))
-
-
-def _decode_rest_rows(
-    events: list[Event],
-    routes: Sequence[_Route],
-    codes: list[int],
-    recv: list[int],
-    conns: list[int],
-    seqs: list[int],
-    payloads: list[bytes],
-    reqs: list[int],
-) -> None:
-    """Like the hot loop, for windows holding REST rows: stamp ``req_ns`` on market events."""
-    for code, recv_ns, conn_id, seq, payload, req_ns in zip(
-        codes, recv, conns, seqs, payloads, reqs, strict=True
-    ):
-        before = len(events)
-        _decode_rows(events, routes, [code], [recv_ns], [conn_id], [seq], [payload], None)
-        if req_ns != NO_REQ:
-            for i in range(before, len(events)):
-                event = events[i]
-                if type(event) is Quote or type(event) is Trade:
-                    events[i] = msgspec.structs.replace(event, req_ns=req_ns)
-
-
-def _on_events(strategy: Strategy, events: list[Event]) -> list[Any]:
-    batch = getattr(strategy, "on_events", None)
-    if batch is not None:
-        return batch(events) or []
-    signals: list[Any] = []
+def _feeder(strategy: Strategy) -> Callable[[list[Event], EventBatch | None], list[Any]]:
+    """How the driver hands a window to ``strategy``: its best entry point."""
+    on_batch = getattr(strategy, "on_batch", None)
+    if on_batch is not None:
+        return lambda events, batch: on_batch(batch) if batch is not None else []
+    on_events = getattr(strategy, "on_events", None)
+    if on_events is not None:
+        return lambda events, batch: on_events(events)
     on_event = strategy.on_event
-    for event in events:
-        found = on_event(event)
-        if found:
-            signals += found
-    return signals
 
+    def one_by_one(events: list[Event], batch: EventBatch | None) -> list[Any]:
+        signals: list[Any] = []
+        for event in events:
+            found = on_event(event)
+            if found:
+                signals += found
+        return signals
 
-def _text(payload: bytes) -> str:
-    return payload.decode("utf-8", "replace")
-
-
-def _connected(exchange: str) -> Decoder:
-    def handle(payload: bytes, recv_ns: int, conn_id: int, seq: int, stream: str) -> list[Event]:
-        return [Connected(exchange, recv_ns, conn_id, seq, stream, _text(payload))]
-
-    return handle
-
-
-def _disconnected(exchange: str, decoder: Decoder) -> Decoder:
-    """Disconnected event; the decoder forgets that connection's state (e.g. an order book)."""
-    reset = getattr(decoder, "reset", None)
-
-    def handle(payload: bytes, recv_ns: int, conn_id: int, seq: int, stream: str) -> list[Event]:
-        if reset is not None:
-            reset(conn_id)
-        return [Disconnected(exchange, recv_ns, conn_id, seq, stream, _text(payload))]
-
-    return handle
-
-
-def _skip(payload: bytes, recv_ns: int, conn_id: int, seq: int, stream: str) -> list[Event]:
-    return []
+    return one_by_one
 
 
 def _gap_detail(previous: int, current: int) -> str:
     if current > previous + 1:
         return f"seq jumped from {previous} to {current}: {current - previous - 1} rows missing"
     return f"seq went from {previous} back to {current}: duplicated or reordered rows"
-
-
-def _decoder_raised(
-    exchange: str, recv_ns: int, conn_id: int, seq: int, stream: str, exc: Exception
-) -> DecodeError:
-    return DecodeError(exchange, recv_ns, conn_id, seq, stream, f"decoder raised {exc!r}")
-
-
-def _failing_decoder(exchange: str, message: str) -> Decoder:
-    def decode(payload: bytes, recv_ns: int, conn_id: int, seq: int, stream: str) -> list[Event]:
-        return [DecodeError(exchange, recv_ns, conn_id, seq, stream, message)]
-
-    return decode

@@ -35,108 +35,20 @@ from collections.abc import Iterable, Mapping
 from math import inf
 from typing import Final
 
+import numpy as np
 import pyarrow as pa
 
 from ticktape.exchanges.events import Disconnected, Event, Quote
 from ticktape.strategies import arb_tables as tables
 from ticktape.strategies import fees
+from ticktape.strategies.arb_book import NO_DEADLINE, Book, Episode, Slot, effective
 from ticktape.strategies.base import Signal, StrategyConfigError, ns_from_seconds
+from ticktape.strategies.batch import OTHER, QUOTE, EventBatch
 
 NAME: Final = "arb"
 DEFAULT_MIN_EDGE_BPS: Final = 1.0
 _NEVER: Final = 1 << 62  # a deadline later than any ns timestamp
-
-
-class _Book:
-    """Latest quote of every exchange for one symbol, as flat lists indexed by exchange number."""
-
-    __slots__ = (
-        "ask", "ask_size", "bid", "bid_size", "conn", "deadline", "eff_ask", "eff_bid",
-        "episodes", "hurdle", "open_count", "symbol",
-    )  # fmt: skip
-
-    def __init__(self, symbol: str, cap: int) -> None:
-        self.symbol = symbol
-        self.bid = [0.0] * cap
-        self.bid_size = [0.0] * cap
-        self.ask = [0.0] * cap
-        self.ask_size = [0.0] * cap
-        self.eff_bid = [0.0] * cap  # bid * (1 - fee); 0.0 when the bid side is unusable
-        self.eff_ask = [inf] * cap  # ask * (1 + fee); inf when the ask side is unusable
-        self.hurdle = [inf] * cap  # ask * (1 + fee + min_edge): a sell bid must beat this
-        self.deadline = [-1] * cap  # fresh while now < deadline; -1: no live quote
-        self.conn = [-1] * cap
-        self.episodes: list[_Episode | None] = [None] * (cap * cap)  # [buy * cap + sell]
-        self.open_count = [0] * cap  # open episodes involving each exchange
-
-    def grow(self, old: int, new: int) -> None:
-        pad = new - old
-        self.bid += [0.0] * pad
-        self.bid_size += [0.0] * pad
-        self.ask += [0.0] * pad
-        self.ask_size += [0.0] * pad
-        self.eff_bid += [0.0] * pad
-        self.eff_ask += [inf] * pad
-        self.hurdle += [inf] * pad
-        self.deadline += [-1] * pad
-        self.conn += [-1] * pad
-        self.open_count += [0] * pad
-        grid: list[_Episode | None] = [None] * (new * new)
-        for k, episode in enumerate(self.episodes):
-            if episode is not None:
-                grid[(k // old) * new + k % old] = episode
-        self.episodes = grid
-
-
-class _Episode:
-    """One open opportunity; its current state and its running maxima."""
-
-    __slots__ = (
-        "ask", "ask_size", "best_profit", "bid", "bid_size", "book", "buy", "edge_bps",
-        "episode_id", "max_edge_bps", "max_size", "open_edge_bps", "profit", "sell", "size",
-        "start_ns", "updates",
-    )  # fmt: skip
-
-    def __init__(self, episode_id: int, book: _Book, buy: int, sell: int, start_ns: int) -> None:
-        self.episode_id = episode_id
-        self.book = book
-        self.buy = buy
-        self.sell = sell
-        self.start_ns = start_ns
-        self.updates = 0
-        self.ask = self.ask_size = self.bid = self.bid_size = 0.0
-        self.edge_bps = self.size = self.profit = 0.0
-        self.max_edge_bps = self.max_size = self.best_profit = -inf
-        self.open_edge_bps = 0.0
-
-    def observe(self) -> bool:
-        """Take the book's current prices for this pair; False when nothing changed."""
-        book, buy, sell = self.book, self.buy, self.sell
-        ask, ask_size, bid, bid_size = (
-            book.ask[buy],
-            book.ask_size[buy],
-            book.bid[sell],
-            book.bid_size[sell],
-        )
-        if (
-            ask == self.ask
-            and ask_size == self.ask_size
-            and bid == self.bid
-            and bid_size == self.bid_size
-        ):
-            return False
-        self.ask, self.ask_size, self.bid, self.bid_size = ask, ask_size, bid, bid_size
-        net = book.eff_bid[sell] - book.eff_ask[buy]
-        self.edge_bps = net / ask * 1e4
-        self.size = ask_size if ask_size < bid_size else bid_size
-        self.profit = net * self.size
-        if self.edge_bps > self.max_edge_bps:
-            self.max_edge_bps = self.edge_bps
-        if self.size > self.max_size:
-            self.max_size = self.size
-        if self.profit > self.best_profit:
-            self.best_profit = self.profit
-        return True
+_PASS: Final = object()  # batch slot of an event that only advances time (trades, connects...)
 
 
 class ArbStrategy:
@@ -181,8 +93,9 @@ class ArbStrategy:
         self._limit_ns: list[int] = []
         self._ignored: list[dict[str, int]] = []
         self._assumed_fees: dict[str, float] = {}
-        self._books: dict[str, _Book] = {}
-        self._open: dict[int, _Episode] = {}  # by episode id: deterministic iteration order
+        self._books: dict[str, Book] = {}
+        self._slots: dict[str, dict[str, Slot]] = {}  # exchange -> symbol -> slot
+        self._open: dict[int, Episode] = {}  # by episode id: deterministic iteration order
         self._next_deadline = _NEVER  # <= every open episode's staleness deadline
         self._next_id = 0
         self._last_ns = 0
@@ -198,47 +111,14 @@ class ArbStrategy:
         self._last_ns = now
         if now >= self._next_deadline:
             self._expire(now, out)
-        if type(event) is not Quote:
-            if type(event) is Disconnected:
-                self._on_disconnect(event, now, out)
-            return out
-        book = self._books.get(event.symbol)
-        if book is None:
-            book = self._add_book(event.symbol)
-        i = self._index.get(event.exchange)
-        if i is None:
-            i = self._add_exchange(event.exchange)
-        bid, bid_size, ask, ask_size = event.bid, event.bid_size, event.ask, event.ask_size
-        if 0.0 < ask < inf and 0.0 < ask_size < inf:
-            if 0.0 < bid < inf and 0.0 < bid_size < inf:
-                if bid < ask:
-                    eff_ask, hurdle = ask * self._ask_mult[i], ask * self._hurdle_mult[i]
-                    eff_bid = bid * self._bid_mult[i]
-                else:
-                    eff_ask, hurdle, eff_bid = inf, inf, 0.0
-                    self._ignored[i]["crossed"] += 1
-            else:
-                eff_ask, hurdle, eff_bid = ask * self._ask_mult[i], ask * self._hurdle_mult[i], 0.0
-                self._ignored[i]["no_bid"] += 1
-        else:
-            eff_ask = hurdle = inf
-            eff_bid = bid * self._bid_mult[i] if 0.0 < bid < inf and 0.0 < bid_size < inf else 0.0
-            self._ignored[i]["no_ask"] += 1
-        unchanged = (
-            book.deadline[i] > now and eff_ask == book.eff_ask[i] and eff_bid == book.eff_bid[i]
-        )
-        book.bid[i], book.bid_size[i], book.ask[i], book.ask_size[i] = bid, bid_size, ask, ask_size
-        book.eff_ask[i], book.eff_bid[i], book.hurdle[i] = eff_ask, eff_bid, hurdle
-        book.deadline[i] = now + self._limit_ns[i]
-        book.conn[i] = event.conn_id
-        if unchanged:
-            # Same usable prices, already fresh: no pair can open or close; only sizes may move.
-            if book.open_count[i]:
-                self._refresh(book, i, now, out)
-            return out
-        if not book.open_count[i] and hurdle >= max(book.eff_bid) and eff_bid <= min(book.hurdle):
-            return out  # no other quote (fresh or not) beats this one: nothing can open
-        self._scan(book, i, now, eff_bid, hurdle, out)
+        if type(event) is Quote:
+            by_symbol = self._slots.get(event.exchange)
+            slot = None if by_symbol is None else by_symbol.get(event.symbol)
+            if slot is None:
+                slot = self._slot(event.exchange, event.symbol)
+            self._on_quote(event, slot, now, out)
+        elif type(event) is Disconnected:
+            self._on_disconnect(event, now, out)
         return out
 
     def on_events(self, events: Iterable[Event]) -> list[Signal]:
@@ -251,26 +131,101 @@ class ArbStrategy:
                 out.extend(signals)
         return out
 
-    def _scan(
-        self, book: _Book, i: int, now: int, eff_bid: float, hurdle: float, out: list[Signal]
-    ) -> None:
-        """Re-evaluate every pair involving exchange ``i`` after its quote changed."""
-        cap = self._cap
-        grid, deadline, other_bid, other_hurdle = (
-            book.episodes,
-            book.deadline,
-            book.eff_bid,
-            book.hurdle,
-        )
-        for j in range(len(self._exchanges)):
-            if j == i:
+    def on_batch(self, batch: EventBatch) -> list[Signal]:
+        """Process a columnar batch; exactly the same as :meth:`on_events` on its events.
+
+        Still one event at a time (episodes are a sequential state machine), but each quote's
+        :class:`Slot` is found once per batch from the batch's codes, and the common case is
+        handled inline: a fully usable quote that cannot open anything (its hurdle is at or
+        above the book's ``top_bid`` and its bid at or below ``low_hurdle``) on a slot with no
+        open episode only replaces the slot's quote. That is :meth:`_on_quote` with the branches
+        such a quote cannot take removed; everything else goes through :meth:`_on_quote`.
+        """
+        events = batch.events
+        if not events:
+            return []
+        if not batch.exact:
+            return self.on_events(events)
+        out: list[Signal] = []
+        next_deadline = self._next_deadline
+        skip = _PASS
+        for event, slot in zip(events, self._batch_slots(batch), strict=True):
+            now = event.recv_ns
+            if now >= next_deadline:
+                self._expire(now, out)
+                next_deadline = self._next_deadline
+            if slot is skip:
                 continue
-            fresh = deadline[j] > now
+            if slot is None:  # Disconnected
+                self._on_disconnect(event, now, out)  # type: ignore[arg-type]
+                next_deadline = self._next_deadline
+                continue
+            bid = event.bid  # type: ignore[union-attr]
+            ask = event.ask  # type: ignore[union-attr]
+            if (
+                0.0 < bid < ask < inf
+                and 0.0 < event.bid_size < inf  # type: ignore[union-attr]
+                and 0.0 < event.ask_size < inf  # type: ignore[union-attr]
+                and not slot.open_count
+            ):
+                book = slot.book
+                eff_bid = bid * slot.bid_mult
+                hurdle = ask * slot.hurdle_mult
+                if hurdle >= book.top_bid and eff_bid <= book.low_hurdle:
+                    slot.quote = event  # type: ignore[assignment]
+                    if eff_bid > book.top_bid:
+                        book.top_bid = eff_bid
+                    if hurdle < book.low_hurdle:
+                        book.low_hurdle = hurdle
+                    continue
+            self._on_quote(event, slot, now, out)  # type: ignore[arg-type]
+            next_deadline = self._next_deadline
+        self._last_ns = events[-1].recv_ns
+        return out
+
+    def _on_quote(self, event: Quote, slot: Slot, now: int, out: list[Signal]) -> None:
+        """A quote, after the staleness check: store it, then open/update/close what it changed."""
+        eff_ask, eff_bid, hurdle, why = effective(event, slot)
+        if why:
+            self._ignored[slot.index][why] += 1
+        if slot.deadline > now:
+            old_ask, old_bid, _ = slot.sides()
+            unchanged = eff_ask == old_ask and eff_bid == old_bid
+        else:
+            unchanged = False
+        slot.quote = event
+        book = slot.book
+        if eff_bid > book.top_bid:
+            book.top_bid = eff_bid
+        if hurdle < book.low_hurdle:
+            book.low_hurdle = hurdle
+        if unchanged:
+            # Same usable prices, already fresh: no pair can open or close; only sizes may move.
+            if slot.open_count:
+                self._refresh(slot, now, out)
+            return
+        if not slot.open_count and hurdle >= book.top_bid and eff_bid <= book.low_hurdle:
+            return  # no other quote (fresh or not) beats this one: nothing can open
+        self._scan(slot, now, eff_bid, hurdle, out)
+        book.tighten()
+
+    def _scan(self, slot: Slot, now: int, eff_bid: float, hurdle: float, out: list[Signal]) -> None:
+        """Re-evaluate every pair involving ``slot``'s exchange after its quote changed."""
+        cap = self._cap
+        book = slot.book
+        i = slot.index
+        grid = book.episodes
+        for other in book.slots:
+            if other is None or other is slot:
+                continue
+            j = other.index
+            fresh = other.deadline > now
+            _, other_bid, other_hurdle = other.sides()
             k = i * cap + j  # i buys, j sells
             episode = grid[k]
-            if fresh and other_bid[j] > hurdle:
+            if fresh and other_bid > hurdle:
                 if episode is None:
-                    self._open_episode(book, i, j, now, out)
+                    self._open_episode(book, slot, other, now, out)
                 elif episode.observe():
                     self._emit(episode, "update", now, "", out)
             elif episode is not None:
@@ -278,58 +233,59 @@ class ArbStrategy:
                 self._close(episode, now, now, reason, out)
             k = j * cap + i  # j buys, i sells
             episode = grid[k]
-            if fresh and eff_bid > other_hurdle[j]:
+            if fresh and eff_bid > other_hurdle:
                 if episode is None:
-                    self._open_episode(book, j, i, now, out)
+                    self._open_episode(book, other, slot, now, out)
                 elif episode.observe():
                     self._emit(episode, "update", now, "", out)
             elif episode is not None:
                 reason = tables.CLOSE_INVALID_QUOTE if eff_bid == 0.0 else tables.CLOSE_EDGE_GONE
                 self._close(episode, now, now, reason, out)
 
-    def _refresh(self, book: _Book, i: int, now: int, out: list[Signal]) -> None:
+    def _refresh(self, slot: Slot, now: int, out: list[Signal]) -> None:
         cap = self._cap
-        grid = book.episodes
+        grid = slot.book.episodes
+        i = slot.index
         for j in range(len(self._exchanges)):
             for episode in (grid[i * cap + j], grid[j * cap + i]):
                 if episode is not None and episode.observe():
                     self._emit(episode, "update", now, "", out)
 
     # ----------------------------------------------------------------------------- episodes
-    def _open_episode(self, book: _Book, buy: int, sell: int, now: int, out: list[Signal]) -> None:
-        episode = _Episode(self._next_id, book, buy, sell, now)
+    def _open_episode(self, book: Book, buy: Slot, sell: Slot, now: int, out: list[Signal]) -> None:
+        episode = Episode(self._next_id, book, buy, sell, now)
         self._next_id += 1
         episode.observe()
         episode.open_edge_bps = episode.edge_bps
-        book.episodes[buy * self._cap + sell] = episode
-        book.open_count[buy] += 1
-        book.open_count[sell] += 1
+        book.episodes[buy.index * self._cap + sell.index] = episode
+        buy.open_count += 1
+        sell.open_count += 1
         self._open[episode.episode_id] = episode
-        deadline = min(book.deadline[buy], book.deadline[sell])
+        deadline = min(buy.deadline, sell.deadline)
         if deadline < self._next_deadline:
             self._next_deadline = deadline
         self._emit(episode, "open", now, "", out)
 
     def _close(
-        self, episode: _Episode, now: int, end_ns: int, reason: str, out: list[Signal]
+        self, episode: Episode, now: int, end_ns: int, reason: str, out: list[Signal]
     ) -> None:
-        book = episode.book
-        book.episodes[episode.buy * self._cap + episode.sell] = None
-        book.open_count[episode.buy] -= 1
-        book.open_count[episode.sell] -= 1
+        book, buy, sell = episode.book, episode.buy, episode.sell
+        book.episodes[buy.index * self._cap + sell.index] = None
+        buy.open_count -= 1
+        sell.open_count -= 1
         del self._open[episode.episode_id]
         self._emit(episode, "close", now, reason, out)
         self._episodes.append(
-            episode.episode_id, book.symbol, self._exchanges[episode.buy],
-            self._exchanges[episode.sell], episode.start_ns, end_ns, end_ns - episode.start_ns,
+            episode.episode_id, book.symbol, self._exchanges[buy.index],
+            self._exchanges[sell.index], episode.start_ns, end_ns, end_ns - episode.start_ns,
             episode.open_edge_bps, episode.max_edge_bps, episode.max_size, episode.best_profit,
             episode.updates, reason,
         )  # fmt: skip
 
-    def _emit(self, episode: _Episode, kind: str, now: int, reason: str, out: list[Signal]) -> None:
+    def _emit(self, episode: Episode, kind: str, now: int, reason: str, out: list[Signal]) -> None:
         if kind == "update":
             episode.updates += 1
-        buy, sell = self._exchanges[episode.buy], self._exchanges[episode.sell]
+        buy, sell = self._exchanges[episode.buy.index], self._exchanges[episode.sell.index]
         symbol = episode.book.symbol
         if kind != "update" or self._keep_updates:
             self._signals.append(
@@ -352,8 +308,7 @@ class ArbStrategy:
         """Close episodes whose quotes went stale at or before ``now``; recompute the bound."""
         bound = _NEVER
         for episode in list(self._open.values()):
-            book = episode.book
-            deadline = min(book.deadline[episode.buy], book.deadline[episode.sell])
+            deadline = min(episode.buy.deadline, episode.sell.deadline)
             if deadline <= now:
                 self._close(episode, now, max(deadline, episode.start_ns), tables.CLOSE_STALE, out)
             elif deadline < bound:
@@ -365,18 +320,59 @@ class ArbStrategy:
         if i is None:
             return
         for book in self._books.values():
-            if book.conn[i] == event.conn_id:
-                book.deadline[i] = -1
+            slot = book.slots[i]
+            if slot is not None and slot.quote is not None and slot.quote.conn_id == event.conn_id:
+                slot.quote = None  # no longer fresh, no usable side
         for episode in list(self._open.values()):
-            book = episode.book
-            if book.deadline[episode.buy] == -1 or book.deadline[episode.sell] == -1:
+            if episode.buy.deadline == NO_DEADLINE or episode.sell.deadline == NO_DEADLINE:
                 self._close(episode, now, now, tables.CLOSE_DISCONNECT, out)
 
     # ----------------------------------------------------------------------------- set-up
-    def _add_book(self, symbol: str) -> _Book:
-        book = _Book(symbol, self._cap)
-        self._books[symbol] = book
-        return book
+    def _slot(self, exchange: str, symbol: str) -> Slot:
+        """The slot of ``exchange`` in ``symbol``'s book, creating what is missing."""
+        i = self._index.get(exchange)
+        if i is None:
+            i = self._add_exchange(exchange)
+        book = self._books.get(symbol)
+        if book is None:
+            book = self._books[symbol] = Book(symbol, self._cap)
+        slot = book.slots[i]
+        if slot is None:
+            slot = book.slots[i] = Slot(
+                book, i, self._ask_mult[i], self._bid_mult[i], self._hurdle_mult[i],
+                self._limit_ns[i],
+            )  # fmt: skip
+            self._slots.setdefault(exchange, {})[symbol] = slot
+        return slot
+
+    def _batch_slots(self, batch: EventBatch) -> list[Slot | object | None]:
+        """Per event: its quote's :class:`Slot`, ``_PASS`` for events that only advance time,
+        None for :class:`Disconnected`. Exchanges get their numbers in the order of their first
+        quote, exactly as event by event."""
+        kind = batch.kind
+        out = np.full(len(kind), _PASS, dtype=object)
+        quotes = np.flatnonzero(kind == QUOTE)
+        if len(quotes):
+            exchange = batch.exchange[quotes]
+            codes = np.flatnonzero(np.bincount(exchange)).tolist()
+            if len(codes) > 1:
+                codes.sort(key=lambda c: int(np.argmax(exchange == c)))
+            for code in codes:
+                if batch.exchanges[code] not in self._index:
+                    self._add_exchange(batch.exchanges[code])
+            n_symbols = len(batch.symbols)
+            pair = exchange.astype(np.int64) * n_symbols + batch.symbol[quotes]
+            present = np.flatnonzero(np.bincount(pair))
+            table = np.empty(int(present[-1]) + 1, dtype=object)
+            for code in present.tolist():
+                e, s = divmod(code, n_symbols)
+                table[code] = self._slot(batch.exchanges[e], batch.symbols[s])
+            out[quotes] = table[pair]
+        events = batch.events
+        for k in np.flatnonzero(kind == OTHER).tolist():
+            if type(events[k]) is Disconnected:
+                out[k] = None
+        return out.tolist()  # type: ignore[no-any-return]
 
     def _add_exchange(self, exchange: str) -> int:
         i = len(self._exchanges)

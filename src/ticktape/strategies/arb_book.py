@@ -1,0 +1,152 @@
+"""The arbitrage strategy's state: per-symbol books, per-(symbol, exchange) slots, open episodes.
+
+Laid out for the hot path in ``arb.py``. A quote is handled through its :class:`Slot` (found once
+per batch from the batch's codes, or by two dict lookups per event), and the only thing a slot
+stores per quote is the quote itself: its effective prices (after fees), its staleness deadline
+and its connection are pure functions of that quote and the exchange's constants, recomputed by
+:meth:`Slot.sides` and :attr:`Slot.deadline` on the rare paths that need them. A disconnect
+forgets the quote (the slot is then neither fresh nor usable, exactly as a deadline of -1).
+
+Each :class:`Book` keeps a *bound* on the usable bids and hurdles of its slots: ``top_bid`` is
+at least every slot's effective bid and ``low_hurdle`` at most every slot's hurdle. A quote whose
+hurdle is at or above ``top_bid`` and whose bid is at or below ``low_hurdle`` cannot open a pair,
+so (with no open episode on its slot) it is stored and nothing else happens. The bounds only
+loosen between scans, which make them exact again; a loose bound costs a scan that finds nothing,
+never a missed opportunity.
+"""
+
+from __future__ import annotations
+
+from math import inf
+from typing import Final
+
+from ticktape.exchanges.events import Quote
+
+NO_DEADLINE: Final = -1  # the deadline of a slot without a live quote
+
+
+class Book:
+    """Every exchange's latest quote for one symbol; ``slots[i]`` is exchange number ``i``."""
+
+    __slots__ = ("episodes", "low_hurdle", "slots", "symbol", "top_bid")
+
+    def __init__(self, symbol: str, cap: int) -> None:
+        self.symbol = symbol
+        self.top_bid = 0.0  # >= every slot's effective bid
+        self.low_hurdle = inf  # <= every slot's hurdle
+        self.episodes: list[Episode | None] = [None] * (cap * cap)  # [buy * cap + sell]
+        self.slots: list[Slot | None] = [None] * cap  # by exchange number; None: never quoted
+
+    def tighten(self) -> None:
+        """Make the bounds exact again (the slots' own maximum and minimum)."""
+        top, low = 0.0, inf
+        for slot in self.slots:
+            if slot is not None:
+                _, eff_bid, hurdle = slot.sides()
+                top = eff_bid if eff_bid > top else top
+                low = hurdle if hurdle < low else low
+        self.top_bid, self.low_hurdle = top, low
+
+    def grow(self, old: int, new: int) -> None:
+        """Room for ``new`` exchanges."""
+        self.slots += [None] * (new - old)
+        grid: list[Episode | None] = [None] * (new * new)
+        for k, episode in enumerate(self.episodes):
+            if episode is not None:
+                grid[(k // old) * new + k % old] = episode
+        self.episodes = grid
+
+
+class Slot:
+    """One exchange's latest quote for one symbol, and that exchange's constants."""
+
+    __slots__ = (
+        "ask_mult", "bid_mult", "book", "hurdle_mult", "index", "limit_ns", "open_count", "quote",
+    )  # fmt: skip
+
+    def __init__(
+        self, book: Book, index: int, ask_mult: float, bid_mult: float, hurdle_mult: float,
+        limit_ns: int,
+    ) -> None:  # fmt: skip
+        self.book = book
+        self.index = index
+        self.ask_mult, self.bid_mult, self.hurdle_mult = ask_mult, bid_mult, hurdle_mult
+        self.limit_ns = limit_ns
+        self.quote: Quote | None = None  # latest quote; None: none yet, or its connection closed
+        self.open_count = 0  # open episodes of this book involving this exchange
+
+    @property
+    def deadline(self) -> int:
+        """The quote is fresh while ``now < deadline``; :data:`NO_DEADLINE` without a quote."""
+        quote = self.quote
+        return NO_DEADLINE if quote is None else quote.recv_ns + self.limit_ns
+
+    def sides(self) -> tuple[float, float, float]:
+        """``(eff_ask, eff_bid, hurdle)`` of the quote: ``ask * (1 + fee)`` (inf when the ask
+        side is unusable), ``bid * (1 - fee)`` (0.0 when unusable) and ``ask * (1 + fee +
+        min_edge)`` (inf when unusable). A crossed quote has no usable side."""
+        quote = self.quote
+        if quote is None:
+            return inf, 0.0, inf
+        return effective(quote, self)[:3]  # type: ignore[return-value]
+
+
+def effective(quote: Quote, slot: Slot) -> tuple[float, float, float, str]:
+    """``(eff_ask, eff_bid, hurdle, why)`` of ``quote`` on ``slot``'s exchange; ``why`` names
+    the unusable part (``crossed``, ``no_bid``, ``no_ask``) or is ``""``."""
+    bid, bid_size, ask, ask_size = quote.bid, quote.bid_size, quote.ask, quote.ask_size
+    if 0.0 < ask < inf and 0.0 < ask_size < inf:
+        if 0.0 < bid < inf and 0.0 < bid_size < inf:
+            if bid < ask:
+                return ask * slot.ask_mult, bid * slot.bid_mult, ask * slot.hurdle_mult, ""
+            return inf, 0.0, inf, "crossed"
+        return ask * slot.ask_mult, 0.0, ask * slot.hurdle_mult, "no_bid"
+    eff_bid = bid * slot.bid_mult if 0.0 < bid < inf and 0.0 < bid_size < inf else 0.0
+    return inf, eff_bid, inf, "no_ask"
+
+
+class Episode:
+    """One open opportunity: buy on ``buy`` (its ask), sell on ``sell`` (its bid)."""
+
+    __slots__ = (
+        "ask", "ask_size", "best_profit", "bid", "bid_size", "book", "buy", "edge_bps",
+        "episode_id", "max_edge_bps", "max_size", "open_edge_bps", "profit", "sell", "size",
+        "start_ns", "updates",
+    )  # fmt: skip
+
+    def __init__(self, episode_id: int, book: Book, buy: Slot, sell: Slot, start_ns: int) -> None:
+        self.episode_id = episode_id
+        self.book = book
+        self.buy = buy
+        self.sell = sell
+        self.start_ns = start_ns
+        self.updates = 0
+        self.ask = self.ask_size = self.bid = self.bid_size = 0.0
+        self.edge_bps = self.size = self.profit = 0.0
+        self.max_edge_bps = self.max_size = self.best_profit = -inf
+        self.open_edge_bps = 0.0
+
+    def observe(self) -> bool:
+        """Take the book's current prices for this pair; False when nothing changed."""
+        buy, sell = self.buy.quote, self.sell.quote
+        assert buy is not None and sell is not None
+        ask, ask_size, bid, bid_size = buy.ask, buy.ask_size, sell.bid, sell.bid_size
+        if (
+            ask == self.ask
+            and ask_size == self.ask_size
+            and bid == self.bid
+            and bid_size == self.bid_size
+        ):
+            return False
+        self.ask, self.ask_size, self.bid, self.bid_size = ask, ask_size, bid, bid_size
+        net = self.sell.sides()[1] - self.buy.sides()[0]
+        self.edge_bps = net / ask * 1e4
+        self.size = ask_size if ask_size < bid_size else bid_size
+        self.profit = net * self.size
+        if self.edge_bps > self.max_edge_bps:
+            self.max_edge_bps = self.edge_bps
+        if self.size > self.max_size:
+            self.max_size = self.size
+        if self.profit > self.best_profit:
+            self.best_profit = self.profit
+        return True
