@@ -38,14 +38,17 @@ A push frame names its own channel and symbol, so the result depends on the payl
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+import struct
+from collections.abc import Callable, Sequence
+from operator import itemgetter
+from typing import Any, Final
 
 import msgspec
 
 from ticktape.exchanges import mexc_proto
 from ticktape.exchanges._support import (
     NS_PER_MS,
+    RowDecoder,
     SymbolMemo,
     UnrecognizedMessage,
     check_stream_count,
@@ -53,6 +56,7 @@ from ticktape.exchanges._support import (
     decode_error,
     is_rest,
     json_any,
+    row_decoder,
 )
 from ticktape.exchanges.base import RestRequest
 from ticktape.exchanges.events import BUY, SELL, Event, Quote, Trade
@@ -167,39 +171,144 @@ _symbol = SymbolMemo(canonical)
 _SYMBOLS = _symbol.cache
 
 
-class MexcDecoder:
-    """Decodes stored MEXC rows (binary protobuf or JSON) into events (stateless)."""
+_Plan = tuple[int, str, Callable[[bytes], tuple[Any, ...]], tuple[tuple[int, int, int, str], ...]]
+"""How to read every frame of one layout: ``(body, symbol, unpack, deals)``. ``unpack(frame)``
+gives the two low sendTime bytes, its four high bytes, then the layout's texts (book: bid, bid
+quantity, ask, ask quantity; deals: price, quantity and trade id of each deal, in frame order);
+``deals`` holds ``(price, quantity, trade id or -1, side)`` indices into that tuple."""
+_MISSING: Final[Any] = object()
+_LIMIT: Final = 100_000  # at most this many shapes, layouts per shape, sendTime high parts
 
-    __slots__ = ()
 
-    def decode(
-        self, payload: bytes, recv_ns: int, conn_id: int, seq: int, stream: str
-    ) -> list[Event]:
-        """Events in ``payload``; ``[]`` for control frames and channels we do not normalize;
-        exactly one :class:`DecodeError` for anything unreadable. Never raises."""
+def new_decoder() -> RowDecoder:
+    """A fresh decoder: ``decoder(payload, recv_ns, conn_id, seq, stream) -> list[Event]``.
+
+    Events in ``payload``; ``[]`` for control frames and channels we do not normalize; exactly
+    one :class:`DecodeError` for anything unreadable. Never raises. MEXC decoding keeps no
+    state (``decoder.reset(conn_id)`` does nothing; the layout tables are caches).
+
+    Fast path (a book ticker or deals push frame laid out as MEXC writes it): the frame's shape
+    (``translate``, see :data:`mexc_proto.SHAPE_TABLE`) and the bytes at its open structural
+    positions find its layout in a table learned once per layout; one ``struct`` unpack then
+    gives the decimal texts and sendTime. Anything else goes to :func:`_decode_slow` (protobuf's
+    parser), which is the complete definition of the result; a layout only ever stands for
+    frames the parser reads the same way (see :func:`mexc_proto.frame_layout`).
+    """
+    plans = _PLANS
+    shape_table = mexc_proto.SHAPE_TABLE
+    highs = _SEND_TIME_HIGHS
+
+    def decode(payload: bytes, recv_ns: int, conn_id: int, seq: int, stream: str) -> list[Event]:
         try:
-            if payload[:1] == b"\n":  # protobuf: field 1 (channel), length-delimited
-                wrapper = _Wrapper.FromString(payload)
-                if wrapper.WhichOneof("body") == "publicAggreBookTicker":  # the hot case, inline
-                    tick = wrapper.publicAggreBookTicker
-                    send_ms = wrapper.sendTime
+            shape = payload.translate(shape_table)
+            entry = plans.get(shape)
+            plan = _MISSING if entry is None else entry[1].get(entry[0](payload), _MISSING)
+            if plan is _MISSING:
+                plan = _learn(payload, shape)
+            if plan is not None:
+                body, symbol, unpack, deals = plan
+                fields = unpack(payload)
+                high = fields[2]
+                send_ms = fields[0] + (fields[1] << 7) - 16_512 + (highs.get(high) or _high(high))
+                if body != mexc_proto.DEALS_BODY:
                     return [
-                        Quote(
-                            NAME, _SYMBOLS.get(wrapper.symbol) or _push_symbol(wrapper), recv_ns,
-                            send_ms * NS_PER_MS if send_ms else None, conn_id, seq,
-                            float(tick.bidPrice), float(tick.bidQuantity),
-                            float(tick.askPrice), float(tick.askQuantity),
-                        )
+                        Quote(NAME, symbol, recv_ns, send_ms * NS_PER_MS, conn_id, seq,
+                              float(fields[3]), float(fields[4]), float(fields[5]),
+                              float(fields[6]))
                     ]  # fmt: skip
-                return _decode_push(wrapper, recv_ns, conn_id, seq)
-            return _decode_json(json_any.decode(payload), recv_ns, conn_id, seq, stream)
-        except Exception as exc:  # decode never raises: anything unreadable is a DecodeError
-            return [decode_error(NAME, recv_ns, conn_id, seq, stream, exc)]
+                exch_ns = send_ms * NS_PER_MS
+                return [
+                    Trade(NAME, symbol, recv_ns, exch_ns, conn_id, seq, float(fields[price]),
+                          float(fields[size]), side,
+                          "" if trade_id < 0 else fields[trade_id].decode())
+                    for price, size, trade_id, side in deals
+                ]  # fmt: skip
+        except Exception:  # e.g. a text float() refuses: the slow path gives the verdict
+            pass
+        return _decode_slow(payload, recv_ns, conn_id, seq, stream)
 
-    __call__ = decode
+    return row_decoder(decode)
 
-    def reset(self, conn_id: int | None = None) -> None:
-        """Nothing to forget (interface parity with the stateful decoders)."""
+
+_PLANS: dict[bytes, tuple[Callable[[bytes], Any], dict[Any, _Plan | None]]] = {}
+"""shape -> (the bytes at its open structural positions, {those bytes: plan or None})."""
+_SEND_TIME_HIGHS: dict[bytes, int] = {}
+"""The four high bytes of a 6-byte sendTime varint -> their value (changes every 16 s)."""
+
+
+def _learn(payload: bytes, shape: bytes) -> _Plan | None:
+    """Read the layout of ``payload`` once and remember the plan (or that there is none)."""
+    checks, layout = mexc_proto.frame_layout(payload, shape)
+    plan = None if layout is None else _plan(layout)
+    entry = _PLANS.get(shape)
+    if entry is None and len(_PLANS) < _LIMIT:
+        entry = _PLANS[shape] = (itemgetter(*checks), {})
+        _PLAN_CHECKS[shape] = checks
+    if entry is not None and _PLAN_CHECKS[shape] == checks and len(entry[1]) < _LIMIT:
+        entry[1][entry[0](payload)] = plan
+    return plan
+
+
+_PLAN_CHECKS: dict[bytes, tuple[int, ...]] = {}
+
+
+def _plan(layout: mexc_proto.FrameLayout) -> _Plan | None:
+    """The plan of a layout; ``None`` if the frame cannot become events (unknown symbol or
+    trade type: the slow path reports those)."""
+    try:
+        native = layout.symbol.decode()
+        symbol = _SYMBOLS.get(native) or _symbol(native)
+    except Exception:
+        return None
+    spans = [*layout.texts, *(span for span in layout.trade_ids if span is not None)]
+    spans.sort()
+    cursor = layout.send_time_at + 6
+    fmt = f"<{layout.send_time_at}xBB4s"
+    for start, length in spans:
+        fmt += f"{start - cursor}x{length}s"
+        cursor = start + length
+    index = {span: 3 + i for i, span in enumerate(spans)}
+    deals: list[tuple[int, int, int, str]] = []
+    for n, (trade_type, trade_id) in enumerate(
+        zip(layout.trade_types, layout.trade_ids, strict=True)
+    ):
+        side = _SIDES.get(trade_type)
+        if side is None:
+            return None
+        price, size = layout.texts[2 * n], layout.texts[2 * n + 1]
+        deals.append((index[price], index[size], -1 if trade_id is None else index[trade_id], side))
+    return layout.body, symbol, struct.Struct(fmt).unpack_from, tuple(deals)
+
+
+def _high(high: bytes) -> int:
+    """The value of a sendTime varint's bytes 3-6 (bits 14-41), remembered."""
+    value = sum((byte & 0x7F) << (14 + 7 * i) for i, byte in enumerate(high))
+    if len(_SEND_TIME_HIGHS) >= _LIMIT:
+        _SEND_TIME_HIGHS.clear()
+    _SEND_TIME_HIGHS[high] = value
+    return value
+
+
+def _decode_slow(payload: bytes, recv_ns: int, conn_id: int, seq: int, stream: str) -> list[Event]:
+    """Every frame, from scratch, with protobuf's parser: the definition the fast path follows."""
+    try:
+        if payload[:1] == b"\n":  # protobuf: field 1 (channel), length-delimited
+            wrapper = _Wrapper.FromString(payload)
+            if wrapper.WhichOneof("body") == "publicAggreBookTicker":  # the hot case, inline
+                tick = wrapper.publicAggreBookTicker
+                send_ms = wrapper.sendTime
+                return [
+                    Quote(
+                        NAME, _SYMBOLS.get(wrapper.symbol) or _push_symbol(wrapper), recv_ns,
+                        send_ms * NS_PER_MS if send_ms else None, conn_id, seq,
+                        float(tick.bidPrice), float(tick.bidQuantity),
+                        float(tick.askPrice), float(tick.askQuantity),
+                    )
+                ]  # fmt: skip
+            return _decode_push(wrapper, recv_ns, conn_id, seq)
+        return _decode_json(json_any.decode(payload), recv_ns, conn_id, seq, stream)
+    except Exception as exc:  # decode never raises: anything unreadable is a DecodeError
+        return [decode_error(NAME, recv_ns, conn_id, seq, stream, exc)]
 
 
 def _decode_push(wrapper: Any, recv_ns: int, conn_id: int, seq: int) -> list[Event]:
@@ -271,10 +380,5 @@ def _rest_quote(obj: Any, recv_ns: int, conn_id: int, seq: int) -> Quote:
     )  # fmt: skip
 
 
-def new_decoder() -> MexcDecoder:
-    """A fresh decoder (MEXC decoding keeps no state, so any instance behaves the same)."""
-    return MexcDecoder()
-
-
-_DEFAULT = MexcDecoder()
-decode = _DEFAULT.decode
+decode = new_decoder()
+"""The module-level decoder (stateless, so shared use is fine); same contract as a fresh one."""

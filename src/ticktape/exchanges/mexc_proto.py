@@ -25,7 +25,7 @@ The classes are created at runtime, so they are typed ``Any`` here.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 
@@ -242,3 +242,183 @@ def encode_deals(
         )
     body.eventType = event_type
     return bytes(wrapper.SerializeToString())
+
+
+# ---- frame layouts: the byte positions of a push frame's fields, learned once per shape --------
+
+ANY_DIGIT: Final = 0x80
+"""In a frame's shape: a digit or ``.`` (a byte below 0x80 whose value the shape leaves open)."""
+ANY_HIGH: Final = 0x81
+"""In a frame's shape: any byte from 0x80 up (a varint continuation byte, or non-ASCII text)."""
+SHAPE_TABLE: Final = bytes.maketrans(
+    b"0123456789." + bytes(range(0x80, 0x100)), bytes([ANY_DIGIT]) * 11 + bytes([ANY_HIGH]) * 128
+)
+"""``frame.translate(SHAPE_TABLE)`` is the frame's *shape*: every byte kept except digits and
+``.`` (-> :data:`ANY_DIGIT`) and bytes >= 0x80 (-> :data:`ANY_HIGH`). Frames that differ only in
+their decimal texts and varint values share a shape, so the layout of a frame (where each field
+is) can be learned once per shape, except where the shape leaves a structural byte open: those
+positions are the layout's ``checks``."""
+
+BOOK_BODIES: Final = (315, 305)  # publicAggreBookTicker, publicBookTicker
+DEALS_BODY: Final = 314  # publicAggreDeals
+_VARINT, _LEN = 0, 2
+_SEND_TIME_BYTES: Final = 6  # sendTime in ms from 2004-09 to 2109: a 6-byte varint
+
+
+class FrameLayout(NamedTuple):
+    """Where a push frame's fields are, valid for every frame with the same shape and the same
+    bytes at ``checks`` (positions a parser reads for structure that the shape leaves open).
+
+    ``body`` is 315, 305 (a book ticker: ``texts`` = bid price, bid quantity, ask price, ask
+    quantity) or 314 (deals: ``texts`` = price, quantity per deal, with ``trade_types`` and
+    ``trade_ids``, ``None`` where the deal has no id). ``send_time_at`` is the offset of the
+    6-byte ``sendTime`` varint; texts are ``(offset, length)``. Every text in the frame is ASCII,
+    so it is valid UTF-8 exactly as protobuf requires.
+    """
+
+    body: int
+    symbol: bytes
+    send_time_at: int
+    texts: tuple[tuple[int, int], ...]
+    trade_types: tuple[int, ...]
+    trade_ids: tuple[tuple[int, int] | None, ...]
+
+
+class _Unsupported(Exception):
+    """The frame is not laid out the way :func:`frame_layout` reads (the decoder uses protobuf)."""
+
+
+class _Walker:
+    """Reads a frame field by field in the order MEXC writes them, noting open structural bytes.
+
+    Every decision it takes depends only on the shape and on the bytes it notes in ``checks``.
+    """
+
+    def __init__(self, frame: bytes, shape: bytes) -> None:
+        self.frame, self.shape, self.pos = frame, shape, 0
+        self.checks: set[int] = {0}
+
+    def varint(self, structural: bool = True) -> int:
+        """A varint of at most 9 bytes (never a negative int64, never an overflow).
+
+        ``structural``: its value shapes the layout (a tag, a length, a trade type), so its open
+        bytes become checks; otherwise only where it ends matters, which the shape tells.
+        """
+        frame, shape = self.frame, self.shape
+        value = 0
+        for shift in range(0, 63, 7):
+            if self.pos >= len(frame):
+                raise _Unsupported
+            if structural and shape[self.pos] >= ANY_DIGIT:
+                self.checks.add(self.pos)
+            byte = frame[self.pos]
+            self.pos += 1
+            value |= (byte & 0x7F) << shift
+            if byte < 0x80:
+                return value
+        raise _Unsupported
+
+    def peek_field(self) -> int:
+        """The field number of the next tag (-1 at the end), without consuming it."""
+        if self.pos >= len(self.frame):
+            return -1
+        start = self.pos
+        number = self.varint() >> 3
+        self.pos = start
+        return number
+
+    def tag(self, number: int, wire_type: int) -> None:
+        if self.varint() != number << 3 | wire_type:
+            raise _Unsupported
+
+    def text(self, number: int, fixed: bool = False) -> tuple[int, int]:
+        """A length-delimited ASCII field; ``fixed``: its bytes are part of the layout."""
+        self.tag(number, _LEN)
+        length = self.varint()
+        start, end = self.pos, self.pos + length
+        if end > len(self.frame) or ANY_HIGH in self.shape[start:end]:
+            raise _Unsupported
+        if fixed:
+            self.checks.update(p for p in range(start, end) if self.shape[p] == ANY_DIGIT)
+        self.pos = end
+        return start, length
+
+    def message(self, number: int) -> int:
+        """The tag and length of a sub-message; returns where it ends."""
+        self.tag(number, _LEN)
+        length = self.varint()
+        end = self.pos + length
+        if end > len(self.frame):
+            raise _Unsupported
+        return end
+
+
+def frame_layout(frame: bytes, shape: bytes) -> tuple[tuple[int, ...], FrameLayout | None]:
+    """``(checks, layout)`` of a push frame (``shape`` = ``frame.translate(SHAPE_TABLE)``).
+
+    ``layout`` is ``None`` when the frame is not a book ticker or deals frame written field by
+    field as MEXC does (channel, symbol, sendTime, body; body fields in number order, each at
+    most once, nothing unknown, texts ASCII): such frames are for the protobuf parser. Either
+    answer holds for every frame of this shape with the same bytes at ``checks`` (sorted, always
+    starting with position 0).
+    """
+    walker = _Walker(frame, shape)
+    try:
+        layout = _read(walker)
+    except _Unsupported:
+        layout = None
+    return tuple(sorted(walker.checks)), layout
+
+
+def _read(walker: _Walker) -> FrameLayout:
+    frame, shape = walker.frame, walker.shape
+    walker.text(1)  # channel
+    symbol_at, symbol_length = walker.text(3, fixed=True)
+    if not symbol_length:
+        raise _Unsupported
+    walker.tag(6, _VARINT)  # sendTime: the shape says where it ends; its value is read later
+    send_time_at = walker.pos
+    last = send_time_at + _SEND_TIME_BYTES - 1
+    if (
+        last >= len(frame)
+        or shape[send_time_at:last] != bytes([ANY_HIGH]) * (_SEND_TIME_BYTES - 1)
+        or shape[last] == ANY_HIGH
+        or shape[last] == 0  # zero-padded: leave such oddities to the protobuf parser
+    ):
+        raise _Unsupported
+    walker.pos = last + 1
+    body = walker.peek_field()
+    end = walker.message(body)
+    if end != len(frame):
+        raise _Unsupported
+    trade_types: list[int] = []
+    trade_ids: list[tuple[int, int] | None] = []
+    if body in BOOK_BODIES:
+        texts = [walker.text(number) for number in (1, 2, 3, 4)]
+        if body == 315:
+            if walker.peek_field() == 5:
+                walker.text(5)  # version
+            if walker.peek_field() == 6:
+                walker.tag(6, _VARINT)  # lastOrderCreateTime
+                walker.varint(structural=False)
+    elif body == DEALS_BODY:
+        texts = []
+        while walker.peek_field() == 1:
+            deal_end = walker.message(1)
+            texts += (walker.text(1), walker.text(2))
+            walker.tag(3, _VARINT)
+            trade_types.append(walker.varint())
+            walker.tag(4, _VARINT)
+            walker.varint(structural=False)  # the deal's own time (events carry sendTime)
+            trade_ids.append(walker.text(5) if walker.pos < deal_end else None)
+            if walker.pos != deal_end:
+                raise _Unsupported
+        if walker.peek_field() == 2:
+            walker.text(2)  # eventType
+    else:
+        raise _Unsupported
+    if walker.pos != end:
+        raise _Unsupported
+    symbol = frame[symbol_at : symbol_at + symbol_length]
+    return FrameLayout(body, symbol, send_time_at, tuple(texts), tuple(trade_types),
+                       tuple(trade_ids))  # fmt: skip
