@@ -27,7 +27,6 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Mapping
-from itertools import chain
 from typing import Any, Protocol
 
 import numpy as np
@@ -36,13 +35,7 @@ import pyarrow as pa
 from ticktape.exchanges.base import Decoder
 from ticktape.exchanges.events import DecodeError, Event
 from ticktape.replay.counts import ReplayCounts, add_into
-from ticktape.replay.decoding import (
-    RowEvents,
-    WindowDecoder,
-    failing_decoder,
-    insert_gaps,
-    stamp_requests,
-)
+from ticktape.replay.decoding import WindowDecoder, failing_decoder
 from ticktape.replay.digest import EventDigest
 from ticktape.replay.merge import NO_REQ, Columns, Routes
 from ticktape.replay.pacing import Pacer
@@ -126,13 +119,9 @@ class Driver:
             events = self._run_paced(window, gaps)
             kind = kind_codes(events)
         else:
-            outs = self._rows.decode(window)
-            if gaps:
-                insert_gaps(outs, gaps, window, self._routes)
-            rest = stamp_requests(outs, window)
-            events = list(chain.from_iterable(outs))
-            kind = kind_codes(events)
-            batch = self._batch(window, outs, events, kind, rest) if self._batched else None
+            events, row_of = self._rows.decode(window, gaps)
+            batch = self._batch(window, events, row_of) if self._batched else None
+            kind = kind_codes(events) if batch is None else batch.kind
             signals = self.counts.signals
             for name, feed in self._feeds:
                 signals[name] += len(feed(events, batch) or ())
@@ -154,29 +143,19 @@ class Driver:
         return self.counts
 
     # ------------------------------------------------------------------------------- helpers
-    def _batch(
-        self,
-        window: Columns,
-        outs: list[RowEvents],
-        events: list[Event],
-        kind: np.ndarray,
-        rest: bool,
-    ) -> EventBatch:
+    def _batch(self, window: Columns, events: list[Event], row_of: np.ndarray | None) -> EventBatch:
         """The window's events as columns; identity columns come from each event's row."""
         recv = window.recv
         if not (int(recv.max()) < SAFE_INT and int(recv.min()) > -SAFE_INT):
             return EventBatch.from_events(events)
-        per_row = np.fromiter(map(len, outs), np.int64, len(outs))
-        row = None  # None: row k made event k (one event per row)
-        if len(events) != len(outs) or not bool((per_row == 1).all()):
-            row = np.repeat(np.arange(len(outs)), per_row)
 
         def rows_of(column: np.ndarray) -> np.ndarray:
-            return column if row is None else column[row]
+            return column if row_of is None else column[row_of]
 
+        rest = bool((window.req != NO_REQ).any())
         req = rows_of(window.req) if rest else None
         return EventBatch.with_identity(
-            events, kind, recv_ns=rows_of(recv), conn_id=rows_of(window.conn),
+            events, recv_ns=rows_of(recv), conn_id=rows_of(window.conn),
             seq=rows_of(window.seq), exchange=self._rows.route_exchange[rows_of(window.route)],
             exchanges=self._rows.exchanges, req_ns=req,
             has_req_ns=None if req is None else req != NO_REQ,
@@ -194,7 +173,11 @@ class Driver:
 
     def _find_gaps(self, conn: np.ndarray, seq: np.ndarray) -> list[tuple[int, str]]:
         """``(row, detail)`` for every row whose seq does not follow its connection's previous."""
-        order = np.argsort(conn, kind="stable")
+        low = int(conn.min())
+        if int(conn.max()) - low < 2**16:  # the usual case: a radix sort on 16-bit keys
+            order = np.argsort((conn - low).astype(np.uint16), kind="stable")
+        else:
+            order = np.argsort(conn, kind="stable")
         conn_sorted = conn[order]
         seq_sorted = seq[order]
         first = np.ones(len(conn), dtype=bool)
@@ -228,15 +211,14 @@ class Driver:
         strategies = list(self.strategies.items())
         for row in range(len(window)):
             self._pacer.wait_until(int(window.recv[row]))
-            one = window.slice(row, row + 1)
-            outs = self._rows.decode(one)
-            if row in gap_at:
-                insert_gaps(outs, [(0, gap_at[row])], one, self._routes)
-            stamp_requests(outs, one)
-            for event in outs[0]:
+            detail = gap_at.get(row)
+            produced, _ = self._rows.decode(
+                window.slice(row, row + 1), [] if detail is None else [(0, detail)]
+            )
+            for event in produced:
                 for name, strategy in strategies:
                     self.counts.signals[name] += len(strategy.on_event(event) or ())
-                events.append(event)
+            events += produced
         return events
 
     def _count(

@@ -23,7 +23,7 @@ A batch must not be mutated; strategies only read it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from itertools import compress
 from operator import attrgetter
 from typing import Final
@@ -40,6 +40,7 @@ OTHER: Final = 2
 KIND_OF_TYPE: Final[dict[type, int]] = {Quote: QUOTE, Trade: TRADE}
 
 SAFE_INT: Final = 1 << 62  # columns hold only values with |x| < SAFE_INT (see ``exact``)
+_NULL: Final = -(1 << 63)  # "no timestamp" while reading events (never a safe value)
 
 
 class EventBatch:
@@ -90,16 +91,15 @@ class EventBatch:
     def from_events(cls, events: Sequence[Event]) -> EventBatch:
         """Build every column from the events themselves (live use, tests, any event source)."""
         n = len(events)
-        kind = kind_codes(events)
         try:
             recv_ns = _ints(events, "recv_ns", n)
             conn_id = _ints(events, "conn_id", n)
             seq = _ints(events, "seq", n)
         except OverflowError:
-            return cls._inexact(events, kind)
-        exchange, exchanges = intern_codes(list(map(_EXCHANGE, events)))
+            return cls._inexact(events)
+        exchange, exchanges = intern_codes(map(_EXCHANGE, events), n)
         batch = cls.with_identity(
-            events, kind, recv_ns=recv_ns, conn_id=conn_id, seq=seq, exchange=exchange,
+            events, recv_ns=recv_ns, conn_id=conn_id, seq=seq, exchange=exchange,
             exchanges=exchanges, req_ns=None, has_req_ns=None,
         )  # fmt: skip
         if batch.exact and not (_fits(recv_ns) and _fits(conn_id) and _fits(seq)):
@@ -110,7 +110,6 @@ class EventBatch:
     def with_identity(
         cls,
         events: Sequence[Event],
-        kind: np.ndarray,
         *,
         recv_ns: np.ndarray,
         conn_id: np.ndarray,
@@ -124,36 +123,27 @@ class EventBatch:
 
         The replay driver knows, per event, the row it came from, and every event carries its
         row's ``exchange``, ``recv_ns``, ``conn_id`` and ``seq`` (the events contract), so only
-        ``symbol`` and ``exch_ns`` are read from the events here. ``req_ns``/``has_req_ns`` (the
-        row's REST request time; both or neither) count for market events only; None reads
-        ``req_ns`` from the events. The caller guarantees ``|recv_ns| < 2**62``.
+        the type, ``symbol`` and ``exch_ns`` are read from the events here, in one pass.
+        ``req_ns``/``has_req_ns`` (the row's REST request time; both or neither) count for
+        market events only; None reads ``req_ns`` from the events. The caller guarantees
+        ``|recv_ns| < 2**62``.
         """
-        n = len(events)
-        market_mask = kind != OTHER
-        all_market = bool(market_mask.all())
-        market = events if all_market else list(compress(events, market_mask.tolist()))
-        exact = True
-        if not market:
-            symbols: list[str] = []
-            symbol = np.full(n, -1, dtype=np.int32)
-            exch_ns, has_exch_ns = np.zeros(n, dtype=np.int64), np.zeros(n, dtype=bool)
-        else:
-            codes, symbols = intern_codes(list(map(_SYMBOL, market)))
-            exch, has_exch, exact = _optional_ints(list(map(_EXCH_NS, market)))
-            symbol, exch_ns, has_exch_ns = _spread(
-                (codes, -1), (exch, 0), (has_exch, False), mask=None if all_market else market_mask
-            )
+        kind, symbol, stamps, symbols = _read_events(events)
+        exact = stamps.dtype != object
+        has_exch_ns = stamps != _NULL
+        exch_ns = np.where(has_exch_ns, stamps, 0).astype(np.int64) if exact else stamps
+        exact = exact and _fits(exch_ns)
+        market = kind != OTHER
         if req_ns is None or has_req_ns is None:
-            if market:
-                req, has_req, ok = _optional_ints(list(map(_REQ_NS, market)))
-                exact = exact and ok
-                req_ns, has_req_ns = _spread(
-                    (req, 0), (has_req, False), mask=None if all_market else market_mask
-                )
-            else:
-                req_ns, has_req_ns = np.zeros(n, dtype=np.int64), np.zeros(n, dtype=bool)
+            market_events = compress(events, market.tolist())
+            req, has_req, ok = _optional_ints([e.req_ns for e in market_events])  # type: ignore[union-attr]
+            exact = exact and ok
+            req_ns = np.zeros(len(events), dtype=np.int64)
+            has_req_ns = np.zeros(len(events), dtype=bool)
+            req_ns[market] = req
+            has_req_ns[market] = has_req
         else:
-            has_req_ns = has_req_ns & market_mask
+            has_req_ns = has_req_ns & market
             req_ns = np.where(has_req_ns, req_ns, 0)
             exact = exact and _fits(req_ns)
         return cls(
@@ -163,20 +153,65 @@ class EventBatch:
         )  # fmt: skip
 
     @classmethod
-    def _inexact(cls, events: Sequence[Event], kind: np.ndarray) -> EventBatch:
+    def _inexact(cls, events: Sequence[Event]) -> EventBatch:
         empty = np.zeros(len(events), dtype=np.int64)
         none = np.zeros(len(events), dtype=bool)
         return cls(
-            events, kind=kind, recv_ns=empty, conn_id=empty, seq=empty, exchange=empty,
-            exchanges=[], symbol=empty, symbols=[], exch_ns=empty, has_exch_ns=none,
-            req_ns=empty, has_req_ns=none, exact=False,
+            events, kind=kind_codes(events), recv_ns=empty, conn_id=empty, seq=empty,
+            exchange=empty, exchanges=[], symbol=empty, symbols=[], exch_ns=empty,
+            has_exch_ns=none, req_ns=empty, has_req_ns=none, exact=False,
         )  # fmt: skip
 
 
+def _read_events(events: Sequence[Event]) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
+    """One pass over the events: kind codes, symbol codes (-1: none), ``exch_ns`` (``_NULL``:
+    none; an int64 array, or an object array when some value does not fit int64), and the
+    symbols the codes index.
+
+    One pass because each pass over 64k event objects costs a cache miss per event. The loop
+    body is two dict lookups (per class, then per symbol: the value is ``2 * symbol + kind``)
+    and two list stores, all of which CPython specializes. New symbols and non-market events
+    (rare) raise KeyError/AttributeError and are handled in ``except``; the loop then goes on
+    with the next event.
+    """
+    n = len(events)
+    codes = [-1] * n
+    stamps: list[int] = [_NULL] * n
+    symbols: dict[str, int] = {}
+    by_class: dict[type, dict[str, int]] = {Quote: {}, Trade: {}}
+    null = _NULL
+    it = iter(events)
+    k = 0
+    while True:
+        try:
+            for event in it:
+                codes[k] = by_class[event.__class__][event.symbol]  # type: ignore[union-attr]
+                stamp = event.exch_ns  # type: ignore[union-attr]
+                stamps[k] = null if stamp is None else stamp
+                k += 1
+            break
+        except (KeyError, AttributeError):
+            event = events[k]
+            kind = KIND_OF_TYPE.get(type(event))
+            if kind is not None:  # a new symbol; other events keep -1 and _NULL
+                symbol = event.symbol  # type: ignore[union-attr]
+                code = 2 * symbols.setdefault(symbol, len(symbols)) + kind
+                codes[k] = by_class[type(event)][symbol] = code
+                stamp = event.exch_ns  # type: ignore[union-attr]
+                stamps[k] = null if stamp is None else stamp
+            k += 1
+    code_array = np.array(codes, dtype=np.int32)
+    market = code_array >= 0
+    kind = np.where(market, code_array & 1, OTHER).astype(np.int8)
+    symbol = np.where(market, code_array >> 1, -1).astype(np.int32)
+    try:
+        stamp_array = np.array(stamps, dtype=np.int64)
+    except OverflowError:
+        stamp_array = np.array(stamps, dtype=object)
+    return kind, symbol, stamp_array, list(symbols)
+
+
 _EXCHANGE: Final = attrgetter("exchange")
-_SYMBOL: Final = attrgetter("symbol")
-_EXCH_NS: Final = attrgetter("exch_ns")
-_REQ_NS: Final = attrgetter("req_ns")
 
 
 class _Interner(dict[str, int]):
@@ -187,31 +222,26 @@ class _Interner(dict[str, int]):
         return code
 
 
+class _Kinds(dict[type, int]):
+    """``type -> kind code``; any type but Quote and Trade is :data:`OTHER`."""
+
+    def __missing__(self, key: type) -> int:
+        return OTHER
+
+
+_KINDS: Final = _Kinds(KIND_OF_TYPE)
+
+
 def kind_codes(events: Sequence[Event]) -> np.ndarray:
     """:data:`QUOTE`/:data:`TRADE`/:data:`OTHER` per event (int8)."""
-    kinds = KIND_OF_TYPE.get
-    return np.fromiter(
-        (OTHER if k is None else k for k in map(kinds, map(type, events))), np.int8, len(events)
-    )
+    return np.fromiter(map(_KINDS.__getitem__, map(type, events)), np.int8, len(events))
 
 
-def intern_codes(names: list[str]) -> tuple[np.ndarray, list[str]]:
-    """Codes (int32) for ``names`` and the list of distinct names they index."""
+def intern_codes(names: Iterable[str], count: int) -> tuple[np.ndarray, list[str]]:
+    """Codes (int32) for the ``count`` ``names`` and the list of distinct names they index."""
     table = _Interner()
-    codes = np.fromiter(map(table.__getitem__, names), np.int32, len(names))
+    codes = np.fromiter(map(table.__getitem__, names), np.int32, count)
     return codes, list(table)
-
-
-def _spread(*columns: tuple[np.ndarray, object], mask: np.ndarray | None) -> list[np.ndarray]:
-    """Columns of the market events -> columns of all events (``fill`` for the others)."""
-    if mask is None:
-        return [values for values, _ in columns]
-    out = []
-    for values, fill in columns:
-        full = np.full(len(mask), fill, dtype=values.dtype)
-        full[mask] = values
-        out.append(full)
-    return out
 
 
 def _ints(events: Sequence[Event], name: str, n: int) -> np.ndarray:

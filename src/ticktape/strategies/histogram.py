@@ -72,6 +72,12 @@ def bucket_indices(
     return index
 
 
+def bucket_codes(values: np.ndarray, precision_bits: int = DEFAULT_PRECISION_BITS) -> np.ndarray:
+    """Per int64 sample (``|v| < 2**63``): its bucket index, or ``-index - 1`` if negative."""
+    index = bucket_indices(np.abs(values), precision_bits)
+    return np.where(values < 0, -index - 1, index) if bool((values < 0).any()) else index
+
+
 PENDING_LIMIT: Final = 1 << 16  # batch samples parked per histogram before they are counted
 _SAFE_SUM: Final = 1 << 63
 
@@ -82,8 +88,8 @@ _NO_MAX: Final = -(1 << 200)
 class Histogram:
     """Counts of integer samples (ns) in log-linear buckets. Not thread-safe; cheap to record."""
 
-    __slots__ = ("_max", "_min", "_neg", "_pending", "_pending_n", "_pos", "_shift", "_size",
-                 "_sub", "count", "precision_bits", "total")  # fmt: skip
+    __slots__ = ("_cum", "_cum_count", "_max", "_min", "_neg", "_pending", "_pending_n", "_pos",
+                 "_shift", "_size", "_sub", "count", "precision_bits", "total")  # fmt: skip
 
     def __init__(self, precision_bits: int = DEFAULT_PRECISION_BITS) -> None:
         if not 1 <= precision_bits <= 16:
@@ -100,6 +106,8 @@ class Histogram:
         self._max = _NO_MAX
         self._pending: list[np.ndarray] = []  # batch bucket codes not yet counted (see above)
         self._pending_n = 0
+        self._cum = np.zeros(0, dtype=np.int64)  # see _cumulative()
+        self._cum_count = -1
 
     @property
     def min(self) -> int:
@@ -135,21 +143,27 @@ class Histogram:
     def record_many(self, values: np.ndarray) -> None:
         """Add every sample of an int64 array with ``|v| < 2**63``: the same as ``record`` on
         each, in any order (a histogram does not depend on the order of its samples)."""
-        n = len(values)
-        if not n:
+        if not len(values):
             return
         low, high = int(values.min()), int(values.max())
-        self.count += n
-        if max(high, -low) * n < _SAFE_SUM:
-            self.total += int(values.sum())
+        if max(high, -low) * len(values) < _SAFE_SUM:
+            total = int(values.sum())
         else:  # an int64 sum could overflow: Python integers are exact
-            self.total += sum(values.tolist())
+            total = sum(values.tolist())
+        self.record_coded(bucket_codes(values, self.precision_bits), total, low, high)
+
+    def record_coded(self, codes: np.ndarray, total: int, low: int, high: int) -> None:
+        """Add samples given as :func:`bucket_codes` (for this ``precision_bits``), with their
+        exact sum, minimum and maximum: the batch path's way in, one call per stream."""
+        n = len(codes)
+        if not n:
+            return
+        self.count += n
+        self.total += total
         if high > self._max:
             self._max = high
         if low < self._min:
             self._min = low
-        index = bucket_indices(np.abs(values), self.precision_bits)
-        codes = np.where(values < 0, -index - 1, index) if low < 0 else index
         self._pending.append(codes)
         self._pending_n += n
         if self._pending_n >= PENDING_LIMIT:
@@ -193,15 +207,8 @@ class Histogram:
         self._max = max(self._max, other._max)
         self.count += other.count
         self.total += other.total
-        for mine, theirs in ((self._pos, other._pos), (self._neg, other._neg)):
-            if not theirs:
-                continue
-            if not mine:
-                mine.extend(theirs)
-                continue
-            for i, n in enumerate(theirs):
-                if n:
-                    mine[i] += n
+        self._pos = _added(self._pos, other._pos)
+        self._neg = _added(self._neg, other._neg)
 
     def percentile(self, q: float) -> int | None:
         """Nearest-rank ``q``-th percentile (0 < q <= 100), or None when empty."""
@@ -209,7 +216,6 @@ class Histogram:
             raise ValueError(f"percentile must be in (0, 100], got {q}")
         if not self.count:
             return None
-        self._settle()
         # rank = ceil(q/100 * n) computed in integers (q has at most 4 decimals here)
         scaled = round(q * 10_000)
         rank = max(1, -(-scaled * self.count // 1_000_000))
@@ -217,18 +223,31 @@ class Histogram:
             return self.max  # the largest sample is known exactly
         if rank == 1:
             return self.min
-        seen = 0
+        # the first bucket, most negative first, where the running count reaches ``rank``
+        cumulative = self._cumulative()
+        position = int(np.searchsorted(cumulative, rank, side="left"))
+        if position == len(cumulative):
+            return self.max  # unreachable: counts add up to self.count
         p = self.precision_bits
         if self._neg:
-            for index in range(self._size - 1, -1, -1):
-                seen += self._neg[index]
-                if seen >= rank:
-                    return self._clamp(-bucket_middle(index, p))
-        for index, n in enumerate(self._pos):
-            seen += n
-            if seen >= rank:
-                return self._clamp(bucket_middle(index, p))
-        return self.max  # unreachable: counts add up to self.count
+            if position < self._size:
+                return self._clamp(-bucket_middle(self._size - 1 - position, p))
+            position -= self._size
+        return self._clamp(bucket_middle(position, p))
+
+    def _cumulative(self) -> np.ndarray:
+        """Running counts over the buckets in value order (negative side first, reversed);
+        kept while ``count`` is unchanged (every way to add samples changes it)."""
+        if self._cum_count != self.count:
+            self._settle()
+            parts = []
+            if self._neg:
+                parts.append(np.array(self._neg[::-1], dtype=np.int64))
+            if self._pos:
+                parts.append(np.array(self._pos, dtype=np.int64))
+            self._cum = np.cumsum(np.concatenate(parts)) if parts else np.zeros(0, np.int64)
+            self._cum_count = self.count
+        return self._cum
 
     @property
     def allocated_counters(self) -> int:
@@ -244,3 +263,13 @@ class Histogram:
 
     def _clamp(self, value: int) -> int:
         return self._min if value < self._min else self._max if value > self._max else value
+
+
+def _added(mine: list[int], theirs: list[int]) -> list[int]:
+    """Bucket counts ``mine + theirs`` (either may be unallocated: empty)."""
+    if not theirs:
+        return mine
+    if not mine:
+        return list(theirs)
+    total = np.array(mine, dtype=np.int64) + np.array(theirs, dtype=np.int64)
+    return total.tolist()  # type: ignore[no-any-return]

@@ -29,7 +29,7 @@ import numpy as np
 
 from ticktape.strategies.base import Signal
 from ticktape.strategies.batch import OTHER, QUOTE, EventBatch
-from ticktape.strategies.histogram import Histogram
+from ticktape.strategies.histogram import Histogram, bucket_codes
 from ticktape.strategies.latency_state import NS_PER_S, Spikes, StreamStats
 
 if TYPE_CHECKING:
@@ -150,7 +150,10 @@ def _market(strategy: LatencyStrategy, batch: EventBatch, market: np.ndarray) ->
             stream = carried[segment_of[k]]
             stream.stale_alerts += 1
             alerts.append((int(pos[k]), _STALE, stream, int(gap[k]), stream.stale_ns))  # type: ignore[arg-type]
-    _record_segments(gap[measured], segment_of[measured], carried, lambda s: s.interarrival)
+    if measured.any():
+        gaps, owner = gap[measured], segment_of[measured]
+        starts, ends = _segments(owner)
+        _record(gaps, starts, ends, [carried[g].interarrival for g in owner[starts].tolist()])
 
     second = recv // NS_PER_S
     prev_second = np.empty_like(second)
@@ -195,20 +198,28 @@ def _market(strategy: LatencyStrategy, batch: EventBatch, market: np.ndarray) ->
     return alerts
 
 
-def _record_segments(
-    values: np.ndarray,
-    segment: np.ndarray,
-    carried: list[StreamStats],
-    histogram_of: object,
+def _segments(segment: np.ndarray) -> tuple[list[int], list[int]]:
+    """Start and end offsets of the runs of equal values in ``segment`` (grouped, ascending)."""
+    bounds = (np.flatnonzero(segment[1:] != segment[:-1]) + 1).tolist()
+    return [0, *bounds], [*bounds, len(segment)]
+
+
+def _record(
+    values: np.ndarray, starts: list[int], ends: list[int], histograms: list[Histogram]
 ) -> None:
-    """Record ``values`` (grouped by ``segment``, ascending) into each stream's histogram."""
-    if not len(values):
-        return
-    bounds = np.flatnonzero(np.diff(segment)) + 1
-    starts = [0, *bounds.tolist()]
-    ends = [*bounds.tolist(), len(values)]
-    for start, end, g in zip(starts, ends, segment[starts].tolist(), strict=True):
-        histogram_of(carried[g]).record_many(values[start:end])  # type: ignore[operator]
+    """Record ``values[start:end]`` into each histogram, all bucket arithmetic in one go."""
+    codes = bucket_codes(values)
+    biggest = int(np.abs(values).max())
+    if biggest * len(values) < _SAFE_SUM:
+        totals = np.add.reduceat(values, starts).tolist()
+    else:  # int64 sums could overflow: Python integers are exact
+        totals = [sum(values[a:b].tolist()) for a, b in zip(starts, ends, strict=True)]
+    lows = np.minimum.reduceat(values, starts).tolist()
+    highs = np.maximum.reduceat(values, starts).tolist()
+    for hist, start, end, total, low, high in zip(
+        histograms, starts, ends, totals, lows, highs, strict=True
+    ):
+        hist.record_coded(codes[start:end], total, low, high)
 
 
 def _samples(
@@ -222,12 +233,11 @@ def _samples(
 ) -> None:
     """Latency (or round-trip) samples of several streams: histograms, spike rule, alerts."""
     size, factor = strategy._spike_window, strategy._spike_factor
-    bounds = np.flatnonzero(np.diff(segment)) + 1
-    starts = [0, *bounds.tolist()]
-    ends = [*bounds.tolist(), len(values)]
+    starts, ends = _segments(segment)
     owners = [carried[g] for g in segment[starts].tolist()]
     windows: list[Spikes] = []
-    for stream, start, end in zip(owners, starts, ends, strict=True):
+    histograms: list[Histogram] = []
+    for stream in owners:
         if metric == _LATENCY:
             if stream.latency is None:
                 stream.latency = Histogram()
@@ -239,8 +249,9 @@ def _samples(
                 stream.rtt_spikes = Spikes(size, factor)
             hist, spikes = stream.rtt, stream.rtt_spikes
         assert spikes is not None
-        hist.record_many(values[start:end])
+        histograms.append(hist)
         windows.append(spikes)
+    _record(values, starts, ends, histograms)
 
     biggest = int(np.abs(values).max())
     if biggest * size >= _EXACT_FLOAT or biggest * (len(values) + size * len(owners)) >= _SAFE_SUM:
