@@ -171,11 +171,14 @@ _symbol = SymbolMemo(canonical)
 _SYMBOLS = _symbol.cache
 
 
-_Plan = tuple[int, str, Callable[[bytes], tuple[Any, ...]], tuple[tuple[int, int, int, str], ...]]
-"""How to read every frame of one layout: ``(body, symbol, unpack, deals)``. ``unpack(frame)``
-gives the two low sendTime bytes, its four high bytes, then the layout's texts (book: bid, bid
-quantity, ask, ask quantity; deals: price, quantity and trade id of each deal, in frame order);
-``deals`` holds ``(price, quantity, trade id or -1, side)`` indices into that tuple."""
+_Plan = tuple[bool, str, Callable[[bytes], tuple[Any, ...]], tuple[tuple[int, int, int, str], ...]]
+"""How to read every frame of one layout: ``(book, symbol, unpack, deals)``. ``unpack(frame)``
+gives sendTime's first two bytes (ints) and its four high bytes, then the layout's texts (a book
+ticker: bid, bid quantity, ask, ask quantity; deals: price, quantity and trade id of each deal,
+in frame order); ``deals`` holds ``(price, quantity, trade id or -1, side)`` indices into that
+tuple."""
+_Entry = tuple[Callable[[bytes], Any], Any, "_Plan | None", dict[Any, "_Plan | None"]]
+"""Per shape: ``(read the open bytes, their first value, its plan, {other values: plan})``."""
 _MISSING: Final[Any] = object()
 _LIMIT: Final = 100_000  # at most this many shapes, layouts per shape, sendTime high parts
 
@@ -202,27 +205,33 @@ def new_decoder() -> RowDecoder:
         try:
             shape = payload.translate(shape_table)
             entry = plans.get(shape)
-            plan = _MISSING if entry is None else entry[1].get(entry[0](payload), _MISSING)
-            if plan is _MISSING:
+            if entry is None:
                 plan = _learn(payload, shape)
+            else:
+                key = entry[0](payload)
+                plan = entry[2] if key == entry[1] else entry[3].get(key, _MISSING)
+                if plan is _MISSING:
+                    plan = _learn(payload, shape)
             if plan is not None:
-                body, symbol, unpack, deals = plan
+                book, symbol, unpack, deals = plan
+                if book:
+                    low0, low1, high, bid, bid_size, ask, ask_size = unpack(payload)
+                    send_ms = low0 + (low1 << 7) + (highs.get(high) or _high(high))
+                    return [
+                        Quote(NAME, symbol, recv_ns, send_ms * 1_000_000, conn_id, seq,
+                              float(bid), float(bid_size), float(ask), float(ask_size))
+                    ]  # fmt: skip
                 fields = unpack(payload)
                 high = fields[2]
-                send_ms = fields[0] + (fields[1] << 7) - 16_512 + (highs.get(high) or _high(high))
-                if body != mexc_proto.DEALS_BODY:
-                    return [
-                        Quote(NAME, symbol, recv_ns, send_ms * NS_PER_MS, conn_id, seq,
-                              float(fields[3]), float(fields[4]), float(fields[5]),
-                              float(fields[6]))
-                    ]  # fmt: skip
-                exch_ns = send_ms * NS_PER_MS
-                return [
-                    Trade(NAME, symbol, recv_ns, exch_ns, conn_id, seq, float(fields[price]),
-                          float(fields[size]), side,
-                          "" if trade_id < 0 else fields[trade_id].decode())
-                    for price, size, trade_id, side in deals
-                ]  # fmt: skip
+                send_ms = fields[0] + (fields[1] << 7) + (highs.get(high) or _high(high))
+                trades: list[Event] = []  # a loop, not a comprehension: no closure cells here
+                for price, size, trade_id, side in deals:
+                    trades.append(
+                        Trade(NAME, symbol, recv_ns, send_ms * 1_000_000, conn_id, seq,
+                              float(fields[price]), float(fields[size]), side,
+                              "" if trade_id < 0 else fields[trade_id].decode())
+                    )  # fmt: skip
+                return trades
         except Exception:  # e.g. a text float() refuses: the slow path gives the verdict
             pass
         return _decode_slow(payload, recv_ns, conn_id, seq, stream)
@@ -230,26 +239,26 @@ def new_decoder() -> RowDecoder:
     return row_decoder(decode)
 
 
-_PLANS: dict[bytes, tuple[Callable[[bytes], Any], dict[Any, _Plan | None]]] = {}
-"""shape -> (the bytes at its open structural positions, {those bytes: plan or None})."""
+_PLANS: dict[bytes, _Entry] = {}
+_PLAN_CHECKS: dict[bytes, tuple[int, ...]] = {}  # shape -> its open structural positions
 _SEND_TIME_HIGHS: dict[bytes, int] = {}
-"""The four high bytes of a 6-byte sendTime varint -> their value (changes every 16 s)."""
+"""The four high bytes of a 6-byte sendTime varint -> what they add to its first two bytes read
+as plain ints (their own value, minus the two continuation bits of the first two bytes)."""
 
 
 def _learn(payload: bytes, shape: bytes) -> _Plan | None:
     """Read the layout of ``payload`` once and remember the plan (or that there is none)."""
     checks, layout = mexc_proto.frame_layout(payload, shape)
     plan = None if layout is None else _plan(layout)
+    read = itemgetter(*checks)
     entry = _PLANS.get(shape)
-    if entry is None and len(_PLANS) < _LIMIT:
-        entry = _PLANS[shape] = (itemgetter(*checks), {})
-        _PLAN_CHECKS[shape] = checks
-    if entry is not None and _PLAN_CHECKS[shape] == checks and len(entry[1]) < _LIMIT:
-        entry[1][entry[0](payload)] = plan
+    if entry is None:
+        if len(_PLANS) < _LIMIT:
+            _PLANS[shape] = (read, read(payload), plan, {})
+            _PLAN_CHECKS[shape] = checks
+    elif _PLAN_CHECKS[shape] == checks and len(entry[3]) < _LIMIT:
+        entry[3][read(payload)] = plan
     return plan
-
-
-_PLAN_CHECKS: dict[bytes, tuple[int, ...]] = {}
 
 
 def _plan(layout: mexc_proto.FrameLayout) -> _Plan | None:
@@ -260,8 +269,7 @@ def _plan(layout: mexc_proto.FrameLayout) -> _Plan | None:
         symbol = _SYMBOLS.get(native) or _symbol(native)
     except Exception:
         return None
-    spans = [*layout.texts, *(span for span in layout.trade_ids if span is not None)]
-    spans.sort()
+    spans = sorted([*layout.texts, *(span for span in layout.trade_ids if span is not None)])
     cursor = layout.send_time_at + 6
     fmt = f"<{layout.send_time_at}xBB4s"
     for start, length in spans:
@@ -269,20 +277,20 @@ def _plan(layout: mexc_proto.FrameLayout) -> _Plan | None:
         cursor = start + length
     index = {span: 3 + i for i, span in enumerate(spans)}
     deals: list[tuple[int, int, int, str]] = []
-    for n, (trade_type, trade_id) in enumerate(
-        zip(layout.trade_types, layout.trade_ids, strict=True)
-    ):
+    trades = zip(layout.trade_types, layout.trade_ids, strict=True)
+    for n, (trade_type, trade_id) in enumerate(trades):
         side = _SIDES.get(trade_type)
         if side is None:
             return None
         price, size = layout.texts[2 * n], layout.texts[2 * n + 1]
         deals.append((index[price], index[size], -1 if trade_id is None else index[trade_id], side))
-    return layout.body, symbol, struct.Struct(fmt).unpack_from, tuple(deals)
+    book = layout.body != mexc_proto.DEALS_BODY
+    return book, symbol, struct.Struct(fmt).unpack_from, tuple(deals)
 
 
 def _high(high: bytes) -> int:
-    """The value of a sendTime varint's bytes 3-6 (bits 14-41), remembered."""
-    value = sum((byte & 0x7F) << (14 + 7 * i) for i, byte in enumerate(high))
+    """See :data:`_SEND_TIME_HIGHS`; remembered."""
+    value = sum((byte & 0x7F) << (14 + 7 * i) for i, byte in enumerate(high)) - 0x80 - (0x80 << 7)
     if len(_SEND_TIME_HIGHS) >= _LIMIT:
         _SEND_TIME_HIGHS.clear()
     _SEND_TIME_HIGHS[high] = value
