@@ -5,8 +5,9 @@ The oracle is the frozen copy of the decoders as they were before the speed-up
 itself), so every field counts, the text of a ``DecodeError`` included. Inputs: every real frame,
 hypothesis-built frames of each exchange's shapes with plausible and wild field values (missing
 keys, extra keys, shuffled order, numbers as strings and strings as numbers, bad symbols,
-non-UTF-8 and multi-byte protobuf lengths), and byte-level mutations of both. Bybit keeps state
-per connection, so its frames are also compared as whole sequences over several connections.
+non-UTF-8 and multi-byte protobuf lengths), every single mutation of the hot frames, and random
+byte-level mutations. Bybit keeps state per connection, so its frames are also compared as whole
+sequences over several connections. Every comparison covers the batch API ``decode_many`` too.
 """
 
 from __future__ import annotations
@@ -52,17 +53,38 @@ def labels(exchange: str, payload: bytes) -> list[str]:
 
 def assert_same_sequence(exchange: str, rows: Sequence[tuple[bytes, int, str]]) -> None:
     """Feed ``(payload, conn_id, stream)`` rows (``b"RESET"``: reset that connection) through a
-    fresh new decoder and a fresh reference decoder; every row's events must be equal."""
+    fresh reference decoder and, row by row, a fresh new decoder: every row's events must be
+    equal. Then the same rows through ``decode_many`` of another fresh decoder, in batches split
+    at the resets: the events and the irregular rows must match the reference too."""
     new = registry.new_decoder(exchange)
     old = REFERENCE[exchange].new_decoder()
+    batched = registry.new_decoder(exchange)
+    batch: list[tuple[bytes, int, int, int, str]] = []
+    expected: list[Any] = []
     for seq, (payload, conn_id, stream) in enumerate(rows):
         if payload == b"RESET":
             new.reset(conn_id)  # type: ignore[attr-defined]
             old.reset(conn_id)
+            check_batch(batched, batch, expected)
+            batched.reset(conn_id)  # type: ignore[attr-defined]
+            batch, expected = [], []
             continue
-        got = new(payload, 1_753_142_400_000_000_000 + seq, conn_id, seq, stream)
-        want = old(payload, 1_753_142_400_000_000_000 + seq, conn_id, seq, stream)
+        recv_ns = 1_753_142_400_000_000_000 + seq
+        got = new(payload, recv_ns, conn_id, seq, stream)
+        want = old(payload, recv_ns, conn_id, seq, stream)
         assert repr(got) == repr(want), (exchange, payload, stream)
+        batch.append((payload, recv_ns, conn_id, seq, stream))
+        expected.append(want)
+    check_batch(batched, batch, expected)
+
+
+def check_batch(
+    decoder: Any, batch: list[tuple[bytes, int, int, int, str]], want: list[Any]
+) -> None:
+    columns = [list(column) for column in zip(*batch, strict=True)] or [[], [], [], [], []]
+    events, irregular = decoder.decode_many(*columns)
+    assert repr(events) == repr([event for row in want for event in row])
+    assert irregular == {row: len(found) for row, found in enumerate(want) if len(found) != 1}
 
 
 def assert_same(exchange: str, payload: bytes) -> None:
@@ -357,11 +379,15 @@ def field(number: int, wire: int, body: bytes | int, padded_length: bool = False
     return tag + length + body
 
 
-PB_TEXT = st.one_of(
-    NUMBER_TEXT.map(lambda t: t.encode()),
-    st.sampled_from([b"", b"\xff", b"8\xc3", "\uff18\uff14".encode(), b"1" * 200]),
+PB_DECIMAL = NUMBER_TEXT.map(lambda t: t.encode())
+PB_ODD_TEXT = st.sampled_from(
+    [b"", b"\xff", b"8\xc3", "\uff18\uff14".encode(), b"1" * 200, b"\x1c1"]
 )
+PB_TEXT = st.one_of(PB_DECIMAL, PB_DECIMAL, PB_DECIMAL, PB_DECIMAL, PB_DECIMAL, PB_ODD_TEXT)
 PB_INT = st.one_of(MS, st.integers(-(2**63), 2**63 - 1), st.sampled_from([0, 1, 2, 3]))
+RECENT_MS = st.integers(1_500_000_000_000, 1_900_000_000_000)  # a 6-byte varint, as MEXC sends
+SEND_TIME = st.one_of(RECENT_MS, RECENT_MS, RECENT_MS, PB_INT)
+TRADE_TYPE = st.one_of(st.sampled_from([1, 2, 1, 2]), PB_INT)
 CHANNELS = st.sampled_from(
     ["spot@public.aggre.bookTicker.v3.api.pb@100ms@BTCUSDT",
      "spot@public.aggre.deals.v3.api.pb@100ms@ETHUSDT",
@@ -373,27 +399,33 @@ CHANNELS = st.sampled_from(
 
 @st.composite
 def pb_message(draw: st.DrawFn, fields: list[tuple[int, int, st.SearchStrategy[Any]]]) -> bytes:
-    """Fields in order, sometimes missing, repeated, moved, or joined by an unknown field."""
-    parts: list[bytes] = []
-    for number, wire, values in fields:
-        roll = draw(st.integers(0, 19))
-        if roll == 0:
-            continue
-        count = 2 if roll == 1 else 1
-        for _ in range(count):
-            parts.append(field(number, wire, draw(values), padded_length=roll == 2))
-    if draw(st.integers(0, 9)) == 0:
-        unknown = draw(st.sampled_from([(7, 0, 5), (9, 2, b"zz"), (302, 2, b"\n\x011")]))
-        parts.insert(draw(st.integers(0, len(parts))), field(*unknown))
-    if draw(st.integers(0, 9)) == 0:
-        draw(st.randoms(use_true_random=False)).shuffle(parts)
-    return b"".join(parts)
+    """The fields in number order (as MEXC writes them), then up to three perturbations: a field
+    dropped, repeated or moved, a length written in a non-minimal varint, an unknown field."""
+    parts = [(number, wire, draw(values), False) for number, wire, values in fields]
+    for _ in range(draw(st.sampled_from([0, 0, 0, 0, 1, 1, 1, 2, 3]))):
+        if not parts:
+            break
+        action = draw(st.integers(0, 4))
+        at = draw(st.integers(0, len(parts) - 1))
+        if action == 0:
+            del parts[at]
+        elif action == 1:
+            parts.insert(draw(st.integers(0, len(parts))), parts[at])
+        elif action == 2:
+            parts.insert(draw(st.integers(0, len(parts) - 1)), parts.pop(at))
+        elif action == 3:
+            number, wire, value, _ = parts[at]
+            parts[at] = (number, wire, value, True)
+        else:
+            unknown = draw(st.sampled_from([(7, 0, 5), (9, 2, b"zz"), (302, 2, b"\n\x011")]))
+            parts.insert(draw(st.integers(0, len(parts))), (*unknown, False))
+    return b"".join(field(number, wire, value, padded) for number, wire, value, padded in parts)
 
 
 VERSION = st.integers(0, 2**40).map(lambda v: str(v).encode())
 BOOK_BODY = [(1, 2, PB_TEXT), (2, 2, PB_TEXT), (3, 2, PB_TEXT), (4, 2, PB_TEXT), (5, 2, VERSION),
-             (6, 0, PB_INT)]  # fmt: skip
-DEAL = [(1, 2, PB_TEXT), (2, 2, PB_TEXT), (3, 0, PB_INT), (4, 0, PB_INT),
+             (6, 0, SEND_TIME)]  # fmt: skip
+DEAL = [(1, 2, PB_TEXT), (2, 2, PB_TEXT), (3, 0, TRADE_TYPE), (4, 0, SEND_TIME),
         (5, 2, st.sampled_from([b"", b"731901896985399296X0", b"\xfe"]))]  # fmt: skip
 
 
@@ -415,11 +447,13 @@ def mexc_frames(draw: st.DrawFn) -> bytes:
         body_number, body = 314, items + field(2, 2, b"spot@public.aggre.deals.v3.api.pb@100ms")
     else:
         body_number, body = draw(st.sampled_from([313, 303, 308, 311, 302])), b"\n\x011"
-    symbol = draw(st.sampled_from(["BTCUSDT", "ETHUSDT", "", "B!D"])).encode()
+    symbol = draw(
+        st.sampled_from(["BTCUSDT", "ETHUSDT", "1INCHUSDT", "2INCHUSDT", "BTCUSDT", "", "B!D"])
+    ).encode()
     wrapper = [
         (1, 2, CHANNELS.map(str.encode)),
         (3, 2, st.just(symbol)),
-        (6, 0, PB_INT),
+        (6, 0, SEND_TIME),
         (body_number, 2, st.just(body)),
     ]
     return draw(pb_message(wrapper))
@@ -507,10 +541,11 @@ def _typical(exchange: str, rng: random.Random) -> list[bytes]:
             frames.append(field(1, 2, channel) + field(3, 2, b"ETHUSDT") + field(6, 0, ms)
                           + field(315, 2, body))  # fmt: skip
             deal = field(1, 2, bid.encode()) + field(2, 2, size.encode()) + field(3, 0, 1 + n % 2)
-            deal += field(4, 0, ms) + field(5, 2, str(n).encode())
+            deal += field(4, 0, ms) + (field(5, 2, str(n).encode()) if n % 5 else b"")
             channel = b"spot@public.aggre.deals.v3.api.pb@100ms@ETHUSDT"
+            deals = field(1, 2, deal) * (n % 3 if n % 7 else 1)  # mostly 1 deal, also 0 and 2
             frames.append(field(1, 2, channel) + field(3, 2, b"ETHUSDT") + field(6, 0, ms)
-                          + field(314, 2, field(1, 2, deal)))  # fmt: skip
+                          + field(314, 2, deals + field(2, 2, channel[:-8])))  # fmt: skip
     return frames
 
 
