@@ -114,8 +114,8 @@ class WindowDecoder:
                 ends.append(len(events))
                 visited.append(np.array([gap_row]))
         row_of: np.ndarray | None = None  # event k came from row k
-        if not (len(ends) == len(window) == len(events) and rows is None and not gaps):
-            counts = np.diff(np.fromiter(ends, np.int64, len(ends)), prepend=0)
+        counts = np.diff(np.fromiter(ends, np.int64, len(ends)), prepend=0)
+        if not (rows is None and not gaps and bool((counts == 1).all())):
             row_of = np.repeat(np.concatenate(visited) if visited else np.zeros(0, int), counts)
         if bool((window.req != NO_REQ).any()):
             _stamp_requests(events, window.req if row_of is None else window.req[row_of])

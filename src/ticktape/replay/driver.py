@@ -152,13 +152,17 @@ class Driver:
         def rows_of(column: np.ndarray) -> np.ndarray:
             return column if row_of is None else column[row_of]
 
-        rest = bool((window.req != NO_REQ).any())
-        req = rows_of(window.req) if rest else None
+        # req_ns: decoders never see it, so an event has one only if the driver stamped its row's
+        if bool((window.req != NO_REQ).any()):
+            req = rows_of(window.req)
+            has_req = req != NO_REQ
+        else:
+            req = np.zeros(len(events), dtype=np.int64)
+            has_req = np.zeros(len(events), dtype=bool)
         return EventBatch.with_identity(
             events, recv_ns=rows_of(recv), conn_id=rows_of(window.conn),
             seq=rows_of(window.seq), exchange=self._rows.route_exchange[rows_of(window.route)],
-            exchanges=self._rows.exchanges, req_ns=req,
-            has_req_ns=None if req is None else req != NO_REQ,
+            exchanges=self._rows.exchanges, req_ns=req, has_req_ns=has_req,
         )  # fmt: skip
 
     def _decoder(self, exchange: str) -> Decoder:

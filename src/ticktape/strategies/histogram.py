@@ -98,8 +98,10 @@ class Histogram:
         self._sub = 1 << precision_bits
         self._shift = precision_bits + 1
         self._size = (64 - precision_bits) << precision_bits  # covers |v| < 2**63
-        self._pos: list[int] = []  # allocated by the first sample of each sign
-        self._neg: list[int] = []
+        # bucket counters, allocated by the first sample of each sign: a list (fast for record())
+        # until batch samples or a merge arrive, then an int64 array (fast for numpy)
+        self._pos: list[int] | np.ndarray = []
+        self._neg: list[int] | np.ndarray = []
         self.count = 0
         self.total = 0  # exact sum of samples
         self._min = _NO_MIN
@@ -183,15 +185,13 @@ class Histogram:
         if len(codes):
             self._pos = self._add_counts(self._pos, codes)
 
-    def _add_counts(self, counts: list[int], index: np.ndarray) -> list[int]:
+    def _add_counts(self, counts: list[int] | np.ndarray, index: np.ndarray) -> np.ndarray:
         added = np.bincount(index, minlength=self._size)
-        if not counts:
-            return added.tolist()  # type: ignore[no-any-return]
-        return (np.array(counts, dtype=np.int64) + added).tolist()  # type: ignore[no-any-return]
+        return added if not len(counts) else added + np.asarray(counts, dtype=np.int64)
 
-    def _record_magnitude(self, counts: list[int], value: int) -> None:
-        if not counts:
-            counts.extend([0] * self._size)
+    def _record_magnitude(self, counts: list[int] | np.ndarray, value: int) -> None:
+        if not len(counts):  # unallocated: always the initial empty list
+            counts.extend([0] * self._size)  # type: ignore[union-attr]
         index = bucket_index(value, self.precision_bits)
         counts[index if index < self._size else -1] += 1
 
@@ -229,7 +229,7 @@ class Histogram:
         if position == len(cumulative):
             return self.max  # unreachable: counts add up to self.count
         p = self.precision_bits
-        if self._neg:
+        if len(self._neg):
             if position < self._size:
                 return self._clamp(-bucket_middle(self._size - 1 - position, p))
             position -= self._size
@@ -241,10 +241,10 @@ class Histogram:
         if self._cum_count != self.count:
             self._settle()
             parts = []
-            if self._neg:
-                parts.append(np.array(self._neg[::-1], dtype=np.int64))
-            if self._pos:
-                parts.append(np.array(self._pos, dtype=np.int64))
+            if len(self._neg):
+                parts.append(np.asarray(self._neg, dtype=np.int64)[::-1])
+            if len(self._pos):
+                parts.append(np.asarray(self._pos, dtype=np.int64))
             self._cum = np.cumsum(np.concatenate(parts)) if parts else np.zeros(0, np.int64)
             self._cum_count = self.count
         return self._cum
@@ -265,11 +265,10 @@ class Histogram:
         return self._min if value < self._min else self._max if value > self._max else value
 
 
-def _added(mine: list[int], theirs: list[int]) -> list[int]:
+def _added(mine: list[int] | np.ndarray, theirs: list[int] | np.ndarray) -> list[int] | np.ndarray:
     """Bucket counts ``mine + theirs`` (either may be unallocated: empty)."""
-    if not theirs:
+    if not len(theirs):
         return mine
-    if not mine:
-        return list(theirs)
-    total = np.array(mine, dtype=np.int64) + np.array(theirs, dtype=np.int64)
-    return total.tolist()  # type: ignore[no-any-return]
+    if not len(mine):
+        return np.array(theirs, dtype=np.int64)
+    return np.asarray(mine, dtype=np.int64) + np.asarray(theirs, dtype=np.int64)

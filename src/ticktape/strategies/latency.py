@@ -178,6 +178,8 @@ class LatencyStrategy:
         """Process a columnar batch with numpy; exactly the same as :meth:`on_events` on its
         events (batches shorter than ``batch_min_events``, or with integers beyond int64, go
         event by event)."""
+        if not len(batch):
+            return []
         if len(batch) < self.batch_min_events or not batch.exact:
             return self.on_events(batch.events)
         return latency_batch.on_batch(self, batch)
