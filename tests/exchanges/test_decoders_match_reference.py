@@ -24,6 +24,7 @@ import ref_kucoin
 import ref_mexc
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from typical_frames import dumps, field, typical_frames
 
 from ticktape.exchanges import registry
 
@@ -161,10 +162,6 @@ def shaped(draw: st.DrawFn, fields: dict[str, st.SearchStrategy[Any]]) -> dict[s
         else:
             obj[key] = [*value, value[0] if value else draw(WILD)]
     return obj
-
-
-def dumps(obj: object) -> bytes:
-    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def check_json(exchange: str, obj: object) -> None:
@@ -354,31 +351,6 @@ def test_kucoin_frames_of_every_shape_decode_as_before(obj: object) -> None:
 # ---- MEXC -------------------------------------------------------------------------------------
 
 
-def varint(value: int) -> bytes:
-    value &= (1 << 64) - 1  # negative int64: ten bytes, as protobuf writes them
-    out = bytearray()
-    while True:
-        byte = value & 0x7F
-        value >>= 7
-        if value:
-            out.append(byte | 0x80)
-        else:
-            out.append(byte)
-            return bytes(out)
-
-
-def field(number: int, wire: int, body: bytes | int, padded_length: bool = False) -> bytes:
-    tag = varint(number << 3 | wire)
-    if wire == 0:
-        assert isinstance(body, int)
-        return tag + varint(body)
-    assert isinstance(body, bytes)
-    length = varint(len(body))
-    if padded_length:  # a non-minimal length varint, which protobuf still accepts
-        length = bytes([length[0] | 0x80]) + length[1:] + b"\x00" if len(length) == 1 else length
-    return tag + length + body
-
-
 PB_DECIMAL = NUMBER_TEXT.map(lambda t: t.encode())
 PB_ODD_TEXT = st.sampled_from(
     [b"", b"\xff", b"8\xc3", "\uff18\uff14".encode(), b"1" * 200, b"\x1c1"]
@@ -502,51 +474,8 @@ def test_bench_shaped_recording_decodes_as_before() -> None:
     """Many well-formed frames like the replay benchmark's, as one recording per exchange."""
     rng = random.Random(5)
     for exchange in EXCHANGES:
-        rows = [(payload, 1 + i % 3, "") for i, payload in enumerate(_typical(exchange, rng))]
+        rows = [(payload, 1 + i % 3, "") for i, payload in enumerate(typical_frames(exchange, rng))]
         assert_same_sequence(exchange, rows)
-
-
-def _typical(exchange: str, rng: random.Random) -> list[bytes]:
-    frames: list[bytes] = []
-    for n in range(300):
-        bid, ask = f"{rng.uniform(0.1, 90_000):.6g}", f"{rng.uniform(0.1, 90_000):.6g}"
-        size = f"{rng.uniform(0.01, 5):.6f}"
-        ms = 1_753_142_400_000 + n
-        if exchange == "binance":
-            frames.append(dumps({"stream": "ethusdt@bookTicker", "data": {
-                "u": n, "s": "ETHUSDT", "b": bid, "B": size, "a": ask, "A": size}}))  # fmt: skip
-            frames.append(dumps({"stream": "ethusdt@trade", "data": {
-                "e": "trade", "E": ms, "s": "ETHUSDT", "t": n, "p": bid, "q": size, "T": ms,
-                "m": n % 2 == 0, "M": True}}))  # fmt: skip
-        elif exchange == "bybit":
-            book = {"s": "ETHUSDT", "b": [[bid, size]], "a": [[ask, size]], "u": n}
-            frames.append(dumps({"topic": "orderbook.1.ETHUSDT", "ts": ms, "type": "snapshot",
-                                 "data": book}))  # fmt: skip
-            trade = {"i": str(n), "T": ms, "p": bid, "v": size, "S": "Buy", "s": "ETHUSDT"}
-            frames.append(dumps({"topic": "publicTrade.ETHUSDT", "ts": ms, "type": "snapshot",
-                                 "data": [trade]}))  # fmt: skip
-        elif exchange == "kucoin":
-            frames.append(dumps({"topic": "/spotMarket/level1:ETH-USDT", "type": "message",
-                "subject": "level1", "data": {"asks": [ask, size], "bids": [bid, size],
-                "timestamp": ms}}))  # fmt: skip
-            frames.append(dumps({"topic": "/market/match:ETH-USDT", "type": "message",
-                "subject": "trade.l3match", "data": {"price": bid, "size": size, "side": "sell",
-                "time": f"{ms}000000", "tradeId": str(n), "symbol": "ETH-USDT"}}))  # fmt: skip
-        else:
-            channel = b"spot@public.aggre.bookTicker.v3.api.pb@100ms@ETHUSDT"
-            body = b"".join(
-                field(i + 1, 2, t.encode()) for i, t in enumerate([bid, size, ask, size])
-            )
-            body += field(5, 2, str(n).encode()) + field(6, 0, ms - 3)
-            frames.append(field(1, 2, channel) + field(3, 2, b"ETHUSDT") + field(6, 0, ms)
-                          + field(315, 2, body))  # fmt: skip
-            deal = field(1, 2, bid.encode()) + field(2, 2, size.encode()) + field(3, 0, 1 + n % 2)
-            deal += field(4, 0, ms) + (field(5, 2, str(n).encode()) if n % 5 else b"")
-            channel = b"spot@public.aggre.deals.v3.api.pb@100ms@ETHUSDT"
-            deals = field(1, 2, deal) * (n % 3 if n % 7 else 1)  # mostly 1 deal, also 0 and 2
-            frames.append(field(1, 2, channel) + field(3, 2, b"ETHUSDT") + field(6, 0, ms)
-                          + field(314, 2, deals + field(2, 2, channel[:-8])))  # fmt: skip
-    return frames
 
 
 # ---- every single mutation of the hot frames --------------------------------------------------
@@ -581,7 +510,7 @@ def single_mutations(obj: Any) -> list[Any]:
 def test_every_single_mutation_of_a_hot_json_frame_decodes_as_before() -> None:
     rng = random.Random(11)
     for exchange in ("binance", "bybit", "kucoin"):
-        book, trade = _typical(exchange, rng)[:2]
+        book, trade = typical_frames(exchange, rng)[:2]
         for frame in (book, trade):
             mutants = single_mutations(json.loads(frame))
             assert len(mutants) > 100
@@ -591,7 +520,7 @@ def test_every_single_mutation_of_a_hot_json_frame_decodes_as_before() -> None:
 
 def test_every_single_byte_mutation_of_a_hot_mexc_frame_decodes_as_before() -> None:
     rng = random.Random(12)
-    frames = [*_typical("mexc", rng)[:2], *samples.mexc_frames().values()]
+    frames = [*typical_frames("mexc", rng)[:2], *samples.mexc_frames().values()]
     for frame in frames:
         for at in range(len(frame)):
             byte = frame[at]

@@ -14,9 +14,9 @@ Decoded (everything else that is valid JSON returns ``[]``):
 * REST ``GET /api/v3/ticker/bookTicker`` (object, or array for several symbols) -> :class:`Quote`
   with ``exch_ns=None``; an error body (``{"code":-1121,"msg":...}``) -> :class:`DecodeError`.
 
-Decoding is stateless; :func:`new_decoder` still returns an object so every exchange has the same
-interface. Cost (``timeit``, this machine): ~0.6 µs per combined bookTicker frame; msgspec typed
-structs with string-to-float leniency do the parsing.
+Decoding is stateless. Cost (this machine, ``tests/exchanges/test_decoder_speed.py``): ~0.6 µs
+per combined bookTicker frame, ~0.8 µs per trade, both ~10% less through ``decode_many``;
+msgspec typed structs with string-to-float leniency do the parsing.
 """
 
 from __future__ import annotations

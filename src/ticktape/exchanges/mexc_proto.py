@@ -11,10 +11,11 @@ Only the messages whose fields protocols.md lists are defined. The wrapper's bod
 302, 304, 306, 307, 309, 310, 312) are simply not declared, so protobuf keeps them as unknown
 fields and skips them, exactly as it skips fields MEXC adds in the future.
 
-Two users:
+Users:
 
-* the decoder in ``mexc.py`` (which in the end walks the bytes by hand; see its docstring for the
-  measurements) uses these classes as the reference implementation in tests;
+* the decoder in ``mexc.py``: its slow path parses with these classes (upb), its fast path reads
+  frames through :func:`frame_layout` (the end of this module), which knows the same field
+  numbers and the order MEXC writes them in;
 * tests, the simulator and users encode frames with :func:`encode_book_ticker` and
   :func:`encode_deals`, or build any message from the exported classes and call
   ``SerializeToString()``.
