@@ -227,6 +227,43 @@ def test_plain_book_ticker_body_305() -> None:
     ]
 
 
+# ---- the layout reader (fast path) ------------------------------------------------------------
+
+
+def _book(symbol: str, bid: str = "84270.5", send_ms: int = 1_753_142_400_000) -> bytes:
+    return mexc_proto.encode_book_ticker(
+        f"{mexc.BOOK_TICKER_CHANNEL}{symbol}", symbol, send_ms, bid, "1.25", "84270.6", "0.5",
+        version="82164153436", last_order_create_time_ms=send_ms - 3,
+    )  # fmt: skip
+
+
+def test_frames_of_one_layout_share_a_plan_and_keep_their_own_values() -> None:
+    first, second = _book("BTCUSDT", "84270.5"), _book("BTCUSDT", "91234.5", 1_753_142_999_999)
+    shape = first.translate(mexc_proto.SHAPE_TABLE)
+    assert second.translate(mexc_proto.SHAPE_TABLE) == shape  # same layout, other digits
+    [a], [b] = mexc.decode(first, 1, 1, 1, ""), mexc.decode(second, 2, 1, 2, "")
+    assert (a.bid, a.exch_ns) == (84270.5, 1_753_142_400_000_000_000)
+    assert (b.bid, b.exch_ns) == (91234.5, 1_753_142_999_999_000_000)
+    assert shape in mexc._PLANS
+
+
+def test_symbols_that_differ_in_a_digit_share_a_shape_but_not_a_plan() -> None:
+    one, two = _book("1INCHUSDT"), _book("2INCHUSDT")
+    assert one.translate(mexc_proto.SHAPE_TABLE) == two.translate(mexc_proto.SHAPE_TABLE)
+    for _ in range(2):  # learned, then from the table
+        assert mexc.decode(one, 1, 1, 1, "")[0].symbol == "1INCH-USDT"  # type: ignore[union-attr]
+        assert mexc.decode(two, 1, 1, 1, "")[0].symbol == "2INCH-USDT"  # type: ignore[union-attr]
+
+
+def test_past_the_table_bound_frames_are_still_decoded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(mexc, "_PLANS", {})
+    monkeypatch.setattr(mexc, "_MAX_SHAPES", 1)
+    frames = [_book("BTCUSDT", bid) for bid in ("1.5", "12.5", "123.5")]  # three shapes
+    decoder = mexc.new_decoder()
+    assert [decoder(f, 1, 1, 1, "")[0].bid for f in frames] == [1.5, 12.5, 123.5]  # type: ignore[union-attr]
+    assert len(mexc._PLANS) == 1
+
+
 def test_unknown_fields_are_skipped() -> None:
     """MEXC adds fields over time: a new wrapper field, a new body field, an unknown body."""
     new_wrapper_field = FRAMES["A1"] + b"\xb8\x06\x05"  # field 103, varint 5

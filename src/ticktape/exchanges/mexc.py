@@ -182,10 +182,15 @@ gives sendTime's first two bytes (ints) and its four high bytes, then the layout
 ticker: bid, bid quantity, ask, ask quantity; deals: price, quantity and trade id of each deal,
 in frame order); ``deals`` holds ``(price, quantity, trade id or -1, side)`` indices into that
 tuple."""
-_Entry = tuple[Callable[[bytes], Any], Any, "_Plan | None", dict[Any, "_Plan | None"]]
-"""Per shape: ``(read the open bytes, their first value, its plan, {other values: plan})``."""
+_Entry = tuple[
+    Callable[[bytes], Any], Any, "_Plan | None", dict[Any, "_Plan | None"], tuple[int, ...]
+]
+"""Per shape: ``(read the open bytes, their first value, its plan, {other values: plan}, the open
+positions)``."""
 _MISSING: Final[Any] = object()
-_LIMIT: Final = 100_000  # at most this many shapes, layouts per shape, sendTime high parts
+_MAX_SHAPES: Final = 20_000  # real recordings show hundreds; hostile input cannot grow the table
+_MAX_VARIANTS: Final = 64  # layouts per shape (normally one; a few for digits in symbols)
+_MAX_HIGHS: Final = 100_000  # sendTime high parts remembered (one per 16 s of data)
 
 
 def new_decoder() -> RowDecoder:
@@ -299,23 +304,24 @@ def new_decoder() -> RowDecoder:
 
 
 _PLANS: dict[bytes, _Entry] = {}
-_PLAN_CHECKS: dict[bytes, tuple[int, ...]] = {}  # shape -> its open structural positions
 _SEND_TIME_HIGHS: dict[bytes, int] = {}
 """The four high bytes of a 6-byte sendTime varint -> what they add to its first two bytes read
 as plain ints (their own value, minus the two continuation bits of the first two bytes)."""
 
 
 def _learn(payload: bytes, shape: bytes) -> _Plan | None:
-    """Read the layout of ``payload`` once and remember the plan (or that there is none)."""
+    """Read the layout of ``payload`` once and remember the plan (or that there is none).
+
+    Beyond the table's bounds, frames of new layouts are simply read by the slow path.
+    """
     checks, layout = mexc_proto.frame_layout(payload, shape)
     plan = None if layout is None else _plan(layout)
     read = itemgetter(*checks)
     entry = _PLANS.get(shape)
     if entry is None:
-        if len(_PLANS) < _LIMIT:
-            _PLANS[shape] = (read, read(payload), plan, {})
-            _PLAN_CHECKS[shape] = checks
-    elif _PLAN_CHECKS[shape] == checks and len(entry[3]) < _LIMIT:
+        if len(_PLANS) < _MAX_SHAPES:
+            _PLANS[shape] = (read, read(payload), plan, {}, checks)
+    elif entry[4] == checks and len(entry[3]) < _MAX_VARIANTS:
         entry[3][read(payload)] = plan
     return plan
 
@@ -350,7 +356,7 @@ def _plan(layout: mexc_proto.FrameLayout) -> _Plan | None:
 def _high(high: bytes) -> int:
     """See :data:`_SEND_TIME_HIGHS`; remembered."""
     value = sum((byte & 0x7F) << (14 + 7 * i) for i, byte in enumerate(high)) - 0x80 - (0x80 << 7)
-    if len(_SEND_TIME_HIGHS) >= _LIMIT:
+    if len(_SEND_TIME_HIGHS) >= _MAX_HIGHS:
         _SEND_TIME_HIGHS.clear()
     _SEND_TIME_HIGHS[high] = value
     return value
