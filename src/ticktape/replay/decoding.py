@@ -171,7 +171,8 @@ class WindowDecoder:
         before = len(events)
         ends: list[int] = []
         self._decode_rows(window, rows, events, ends)
-        return np.repeat(rows, np.diff(np.fromiter(ends, np.int64, len(ends)), prepend=before))
+        counts = np.diff(np.fromiter(ends, np.int64, len(ends)), prepend=before)
+        return np.repeat(rows, counts.astype(np.int64))
 
     def _decode_rows(
         self, window: Columns, rows: np.ndarray | slice, events: list[Event], ends: list[int]

@@ -111,8 +111,8 @@ class Driver:
         by_kind = self.counts.rows_by_kind
         for route, n in enumerate(route_counts):
             if n:
-                kind = self._routes.kinds[route]
-                by_kind[kind] = by_kind.get(kind, 0) + n
+                name = self._routes.kinds[route]
+                by_kind[name] = by_kind.get(name, 0) + n
 
         gaps = self._find_gaps(window.conn, window.seq)
         if self._pacer is not None:

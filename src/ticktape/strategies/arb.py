@@ -19,21 +19,26 @@ Rules (each one is a test in ``tests/strategies/test_arb_rules.py``):
   the edge is gone, a side becomes unusable, a quote goes stale (closed by the first event at or
   after the deadline, ``end_ns`` = the deadline), its connection drops, or the data ends.
 
-Speed (a quote must cost well under 1 µs): per symbol, the latest quote of each exchange lives in
-flat lists indexed by exchange number, and open episodes in an exchange x exchange grid. A quote
-whose usable prices did not change and that was already fresh cannot open or close anything, so
-it only refreshes its deadline (and the sizes of episodes it is part of). A changed quote that
-involves no open episode and beats no other exchange's quote (``max``/``min`` over the lists,
-stale quotes included, so the test is conservative) stops there too; only the rest scan the other
-exchanges. The staleness deadlines of all open episodes are tracked as one lower bound, so
-checking for expiry costs one integer comparison per event.
+Speed (the replay's budget is about 0.15 µs per event): the state of each (symbol, exchange) is
+one :class:`~ticktape.strategies.arb_book.Slot` holding that exchange's latest quote (effective
+prices, deadline and connection are derived from it when needed), open episodes sit in an
+exchange x exchange grid per symbol, and each symbol's book keeps a bound on the best effective
+bid and the lowest hurdle. The common case, a fully usable quote on a slot with no open episode
+whose hurdle is at or above the best bid and whose bid is at or below the lowest hurdle, cannot
+open anything: it replaces the slot's quote and raises the bounds, nothing else. ``on_batch``
+does that inline, with slots found once per batch from the batch's codes (about 0.15 µs per
+event against 0.54 before); every other quote takes the general path (``_on_quote``), which
+re-checks unchanged prices and scans the other exchanges. The staleness deadlines of all open
+episodes are tracked as one lower bound, so checking for expiry costs one integer comparison
+per event. ``tests/strategies/test_arb_batch.py`` holds every entry point to a frozen copy of
+the previous implementation.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from math import inf
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 import pyarrow as pa
@@ -172,7 +177,7 @@ class ArbStrategy:
                 eff_bid = bid * slot.bid_mult
                 hurdle = ask * slot.hurdle_mult
                 if hurdle >= book.top_bid and eff_bid <= book.low_hurdle:
-                    slot.quote = event  # type: ignore[assignment]
+                    slot.quote = event
                     if eff_bid > book.top_bid:
                         book.top_bid = eff_bid
                     if hurdle < book.low_hurdle:
@@ -345,7 +350,7 @@ class ArbStrategy:
             self._slots.setdefault(exchange, {})[symbol] = slot
         return slot
 
-    def _batch_slots(self, batch: EventBatch) -> list[Slot | object | None]:
+    def _batch_slots(self, batch: EventBatch) -> list[Any]:
         """Per event: its quote's :class:`Slot`, ``_PASS`` for events that only advance time,
         None for :class:`Disconnected`. Exchanges get their numbers in the order of their first
         quote, exactly as event by event."""

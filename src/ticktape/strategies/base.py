@@ -8,7 +8,9 @@ Contract (the rules that make "same events in, same bytes out" true):
   randomness. Arithmetic is done in a fixed order, so results are bit-for-bit reproducible.
 - ``on_event`` returns the :class:`Signal` objects the event caused *now* (live mode prints them);
   almost always an empty list. ``on_events`` is the same for a batch and must give exactly the
-  same results however the stream is cut into batches.
+  same results however the stream is cut into batches. ``on_batch`` (optional; the replay
+  driver prefers it) takes an :class:`~ticktape.strategies.batch.EventBatch`, the events plus
+  numpy columns built once per window, and must again give exactly the same results.
 - ``finish(end_ns)`` closes whatever is still open at the end of the data (``end_ns`` is clamped to
   the last event time seen) and returns the signals that caused. Call it once, after the last event.
 - ``results()`` returns named ``pyarrow.Table`` objects with fixed schemas and a deterministic row

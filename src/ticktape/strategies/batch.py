@@ -192,10 +192,10 @@ def _read_events(events: Sequence[Event]) -> tuple[np.ndarray, np.ndarray, np.nd
             break
         except (KeyError, AttributeError):
             event = events[k]
-            kind = KIND_OF_TYPE.get(type(event))
-            if kind is not None:  # a new symbol; other events keep -1 and _NULL
+            market_kind = KIND_OF_TYPE.get(type(event))
+            if market_kind is not None:  # a new symbol; other events keep -1 and _NULL
                 symbol = event.symbol  # type: ignore[union-attr]
-                code = 2 * symbols.setdefault(symbol, len(symbols)) + kind
+                code = 2 * symbols.setdefault(symbol, len(symbols)) + market_kind
                 codes[k] = by_class[type(event)][symbol] = code
                 stamp = event.exch_ns  # type: ignore[union-attr]
                 stamps[k] = null if stamp is None else stamp

@@ -22,6 +22,11 @@ BTC-USDT``; events carry no subscription name) it measures:
 
 Results: ``latency`` (one row per stream), ``alerts`` (in detection order, at most
 ``max_alerts`` rows; counts stay exact) and ``exchanges`` (the ranking with health counts).
+
+Two paths, one state (``latency_state.py``): :meth:`LatencyStrategy.on_event` is the definition
+and the live path; :meth:`LatencyStrategy.on_batch` (``latency_batch.py``) computes the same
+thing with numpy over a replay window, about 0.1 µs per event against 0.8. Any mix of the two
+gives identical alerts, signals and tables (``tests/strategies/test_latency_batch.py``).
 """
 
 from __future__ import annotations
