@@ -36,7 +36,7 @@ the previous implementation.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from math import inf
 from typing import Any, Final
 
@@ -152,25 +152,42 @@ class ArbStrategy:
         if not batch.exact:
             return self.on_events(events)
         out: list[Signal] = []
+        slots, disconnects = self._batch_slots(batch)
+        start = 0
+        for stop in [*disconnects, len(events)]:  # Disconnected events split the batch
+            if start or stop < len(events):
+                self._quotes_inline(events[start:stop], slots[start:stop], out)
+            else:
+                self._quotes_inline(events, slots, out)
+            if stop < len(events):
+                event = events[stop]
+                if event.recv_ns >= self._next_deadline:
+                    self._expire(event.recv_ns, out)
+                self._on_disconnect(event, event.recv_ns, out)  # type: ignore[arg-type]
+            start = stop + 1
+        self._last_ns = events[-1].recv_ns
+        return out
+
+    def _quotes_inline(self, events: Sequence[Any], slots: list[Any], out: list[Signal]) -> None:
+        """The batch loop over events without a Disconnected: ``slots[k]`` is the Slot of a
+        quote, or ``_PASS`` for an event that only advances time. While no episode is open
+        (the usual case) there is no deadline to watch, so time is not even read."""
         next_deadline = self._next_deadline
+        watching = next_deadline != _NEVER
         skip = _PASS
-        for event, slot in zip(events, self._batch_slots(batch), strict=True):
-            now = event.recv_ns
-            if now >= next_deadline:
-                self._expire(now, out)
+        for event, slot in zip(events, slots, strict=True):
+            if watching and event.recv_ns >= next_deadline:
+                self._expire(event.recv_ns, out)
                 next_deadline = self._next_deadline
+                watching = next_deadline != _NEVER
             if slot is skip:
                 continue
-            if slot is None:  # Disconnected
-                self._on_disconnect(event, now, out)  # type: ignore[arg-type]
-                next_deadline = self._next_deadline
-                continue
-            bid = event.bid  # type: ignore[union-attr]
-            ask = event.ask  # type: ignore[union-attr]
+            bid = event.bid
+            ask = event.ask
             if (
                 0.0 < bid < ask < inf
-                and 0.0 < event.bid_size < inf  # type: ignore[union-attr]
-                and 0.0 < event.ask_size < inf  # type: ignore[union-attr]
+                and 0.0 < event.bid_size < inf
+                and 0.0 < event.ask_size < inf
                 and not slot.open_count
             ):
                 book = slot.book
@@ -183,10 +200,9 @@ class ArbStrategy:
                     if hurdle < book.low_hurdle:
                         book.low_hurdle = hurdle
                     continue
-            self._on_quote(event, slot, now, out)  # type: ignore[arg-type]
+            self._on_quote(event, slot, event.recv_ns, out)
             next_deadline = self._next_deadline
-        self._last_ns = events[-1].recv_ns
-        return out
+            watching = next_deadline != _NEVER
 
     def _on_quote(self, event: Quote, slot: Slot, now: int, out: list[Signal]) -> None:
         """A quote, after the staleness check: store it, then open/update/close what it changed."""
@@ -350,10 +366,10 @@ class ArbStrategy:
             self._slots.setdefault(exchange, {})[symbol] = slot
         return slot
 
-    def _batch_slots(self, batch: EventBatch) -> list[Any]:
-        """Per event: its quote's :class:`Slot`, ``_PASS`` for events that only advance time,
-        None for :class:`Disconnected`. Exchanges get their numbers in the order of their first
-        quote, exactly as event by event."""
+    def _batch_slots(self, batch: EventBatch) -> tuple[list[Any], list[int]]:
+        """Per event: its quote's :class:`Slot`, or ``_PASS`` for any other event; and the
+        positions of the :class:`Disconnected` events. Exchanges get their numbers in the order
+        of their first quote, exactly as event by event."""
         kind = batch.kind
         out = np.full(len(kind), _PASS, dtype=object)
         quotes = np.flatnonzero(kind == QUOTE)
@@ -374,10 +390,9 @@ class ArbStrategy:
                 table[code] = self._slot(batch.exchanges[e], batch.symbols[s])
             out[quotes] = table[pair]
         events = batch.events
-        for k in np.flatnonzero(kind == OTHER).tolist():
-            if type(events[k]) is Disconnected:
-                out[k] = None
-        return out.tolist()  # type: ignore[no-any-return]
+        others = np.flatnonzero(kind == OTHER).tolist()
+        disconnects = [k for k in others if type(events[k]) is Disconnected]
+        return out.tolist(), disconnects
 
     def _add_exchange(self, exchange: str) -> int:
         i = len(self._exchanges)
