@@ -9,7 +9,7 @@ import pyarrow as pa
 import pytest
 
 from ticktape.exchanges import registry
-from ticktape.exchanges.routing import STREAM_PATTERNS, extract_streams
+from ticktape.exchanges.routing import STREAM_PATTERNS, extract_streams, routed_streams
 
 SAMPLES = Path(__file__).parents[1] / "fixtures" / "samples"
 
@@ -49,3 +49,16 @@ def test_every_exchange_has_a_pattern() -> None:
 
 def test_unknown_exchange_has_no_routing() -> None:
     assert extract_streams("nasdaq", pa.array([b"x"], pa.binary())) is None
+
+
+def test_routed_streams_routes_only_websocket_data_rows() -> None:
+    frame = b'{"topic":"orderbook.1.BTCUSDT","ts":1,"type":"snapshot","data":{}}'
+    ack = b'{"success":true,"ret_msg":"subscribe","op":"subscribe"}'
+    label = "orderbook.1.BTCUSDT,publicTrade.BTCUSDT"
+    rest = "GET /v5/market/orderbook?category=spot&symbol=BTCUSDT&limit=1"
+    labels = pa.array([label, label, label, rest], pa.string()).dictionary_encode()
+    payloads = pa.array([frame, ack, frame, b'{"topic":"x"}'], pa.binary())
+    is_data = pa.array([True, True, False, True])
+    got = routed_streams("bybit", labels, payloads, is_data).to_pylist()
+    # data frame -> its subscription; ack names none -> label; a sent row and REST keep labels
+    assert got == ["orderbook.1.BTCUSDT", label, label, rest]

@@ -42,3 +42,28 @@ def extract_streams(exchange: str, payloads: pa.Array) -> pa.Array | None:
     # a row that does not match is a null struct whose field still reads b"": mask it
     names = pc.if_else(pc.is_valid(matched), matched.field("stream"), pa.scalar(None, pa.binary()))
     return names.cast(pa.string())
+
+
+REST_PREFIXES: Final = ("GET ", "POST ")
+
+
+def routed_streams(
+    exchange: str, labels: pa.Array, payloads: pa.Array, is_data: pa.Array | None = None
+) -> pa.Array:
+    """The ``stream`` column as schema v1 defines it (the one place this rule lives).
+
+    A WebSocket data row gets the subscription its frame names; every other row, and a frame that
+    names none (acks, pongs), keeps its label. ``labels``: the connection label per row (string or
+    dictionary array; REST rows are recognised by ``GET ``/``POST ``); ``is_data``: which rows are
+    ``data`` rows (None: all). Returns a string array.
+    """
+    plain = labels.cast(pa.string())
+    routed = extract_streams(exchange, payloads)
+    if routed is None or routed.null_count == len(routed):
+        return plain
+    is_rest = [pc.starts_with(plain, prefix) for prefix in REST_PREFIXES]
+    use = pc.invert(pc.or_(*is_rest))
+    if is_data is not None:
+        use = pc.and_(use, is_data)
+    routed = pc.if_else(use, routed, pa.scalar(None, pa.string()))
+    return pc.coalesce(routed, plain)

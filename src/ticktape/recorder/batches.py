@@ -17,15 +17,13 @@ from array import array
 from collections.abc import Sequence
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
-from ticktape.exchanges.routing import extract_streams
+from ticktape.exchanges.routing import REST_PREFIXES, routed_streams
 from ticktape.recorder.rows import ConnChunk
 from ticktape.schema import KIND_DATA, RECORD_SCHEMA
 
 _INT64 = pa.int64()
 _INT32 = pa.int32()
-_REST_PREFIXES = ("GET ", "POST ")
 
 
 def _int64(values: array[int], n: int) -> pa.Array:
@@ -56,21 +54,18 @@ def _routed_streams(
     non_data: list[tuple[int, str]],
     payload: pa.Array,
 ) -> pa.DictionaryArray:
-    """The ``stream`` column: each WebSocket data frame's subscription, else the label."""
+    """The ``stream`` column of one chunk (the rule: ``exchanges.routing.routed_streams``)."""
     n = len(payload)
     labels = _dictionary(label, overrides, n)
-    if label.startswith(_REST_PREFIXES):
+    if label.startswith(REST_PREFIXES):  # a REST poller's chunk: nothing to route
         return labels
-    routed = extract_streams(exchange, payload)
-    if routed is None or routed.null_count == n:
-        return labels
+    is_data = None
     if non_data:  # sent frames (e.g. KuCoin subscribes) mention topics too: only data rows
-        is_data = [True] * n
+        mask = [True] * n
         for i, _ in non_data:
-            is_data[i] = False
-        routed = pc.if_else(pa.array(is_data), routed, pa.scalar(None, pa.string()))
-    merged = pc.coalesce(routed, labels.cast(pa.string()))
-    return merged.dictionary_encode()
+            mask[i] = False
+        is_data = pa.array(mask)
+    return routed_streams(exchange, labels, payload, is_data).dictionary_encode()
 
 
 def chunk_batch(exchange: str, chunk: ConnChunk) -> pa.RecordBatch:
