@@ -7,7 +7,7 @@ hypothesis-built frames of each exchange's shapes with plausible and wild field 
 keys, extra keys, shuffled order, numbers as strings and strings as numbers, bad symbols,
 non-UTF-8 and multi-byte protobuf lengths), every single mutation of the hot frames, and random
 byte-level mutations. Bybit keeps state per connection, so its frames are also compared as whole
-sequences over several connections. Every comparison covers the batch API ``decode_many`` too.
+sequences over several connections.
 """
 
 from __future__ import annotations
@@ -54,38 +54,18 @@ def labels(exchange: str, payload: bytes) -> list[str]:
 
 def assert_same_sequence(exchange: str, rows: Sequence[tuple[bytes, int, str]]) -> None:
     """Feed ``(payload, conn_id, stream)`` rows (``b"RESET"``: reset that connection) through a
-    fresh reference decoder and, row by row, a fresh new decoder: every row's events must be
-    equal. Then the same rows through ``decode_many`` of another fresh decoder, in batches split
-    at the resets: the events and the irregular rows must match the reference too."""
+    fresh new decoder and a fresh reference decoder; every row's events must be equal."""
     new = registry.new_decoder(exchange)
     old = REFERENCE[exchange].new_decoder()
-    batched = registry.new_decoder(exchange)
-    batch: list[tuple[bytes, int, int, int, str]] = []
-    expected: list[Any] = []
     for seq, (payload, conn_id, stream) in enumerate(rows):
         if payload == b"RESET":
             new.reset(conn_id)  # type: ignore[attr-defined]
             old.reset(conn_id)
-            check_batch(batched, batch, expected)
-            batched.reset(conn_id)  # type: ignore[attr-defined]
-            batch, expected = [], []
             continue
         recv_ns = 1_753_142_400_000_000_000 + seq
         got = new(payload, recv_ns, conn_id, seq, stream)
         want = old(payload, recv_ns, conn_id, seq, stream)
         assert repr(got) == repr(want), (exchange, payload, stream)
-        batch.append((payload, recv_ns, conn_id, seq, stream))
-        expected.append(want)
-    check_batch(batched, batch, expected)
-
-
-def check_batch(
-    decoder: Any, batch: list[tuple[bytes, int, int, int, str]], want: list[Any]
-) -> None:
-    columns = [list(column) for column in zip(*batch, strict=True)] or [[], [], [], [], []]
-    events, irregular = decoder.decode_many(*columns)
-    assert repr(events) == repr([event for row in want for event in row])
-    assert irregular == {row: len(found) for row, found in enumerate(want) if len(found) != 1}
 
 
 def assert_same(exchange: str, payload: bytes) -> None:

@@ -25,42 +25,17 @@ T = TypeVar("T")
 json_any: Final = msgspec.json.Decoder()
 
 
-DecodeMany = Callable[
-    [Sequence[bytes], Sequence[int], Sequence[int], Sequence[int], Sequence[str]],
-    tuple[list[Event], dict[int, int]],
-]
-
-
 class RowDecoder(Protocol):
     """What ``new_decoder()`` returns: a plain function (cheap to call on the replay's hot path:
-    calling an instance with ``__call__`` costs ~40 ns more) carrying two attributes.
+    calling an instance with ``__call__`` costs ~40 ns more) carrying a ``reset`` attribute.
 
-    ``decoder(payload, recv_ns, conn_id, seq, stream) -> list[Event]`` never raises.
-
-    ``decoder.decode_many(payloads, recv_ns, conn_ids, seqs, streams) -> (events, irregular)``
-    decodes many rows of this exchange at once (five parallel sequences, rows in replay order):
-    ``events`` is exactly the concatenation of ``decoder(row...)`` over the rows, in row order
-    (so a stateful decoder sees the same sequence either way, and the two may be mixed);
-    ``irregular`` maps the index of every row that did not yield exactly one event to its
-    number of events (control frames: 0; a frame of several trades: n). Never raises. It saves
-    a call and a one-element list per row: about 0.1 µs per row.
-
+    ``decoder(payload, recv_ns, conn_id, seq, stream) -> list[Event]`` never raises;
     ``decoder.reset(conn_id)`` forgets one connection's state (``None``: all of it).
     """
 
     def __call__(
         self, payload: bytes, recv_ns: int, conn_id: int, seq: int, stream: str, /
     ) -> list[Event]: ...
-
-    def decode_many(
-        self,
-        payloads: Sequence[bytes],
-        recv_ns: Sequence[int],
-        conn_ids: Sequence[int],
-        seqs: Sequence[int],
-        streams: Sequence[str],
-        /,
-    ) -> tuple[list[Event], dict[int, int]]: ...
 
     def reset(self, conn_id: int | None = None) -> None: ...
 
@@ -72,12 +47,9 @@ def _forget_nothing(conn_id: int | None = None) -> None:
 def row_decoder(
     decode: Callable[[bytes, int, int, int, str], list[Event]],
     reset: Callable[[int | None], None] = _forget_nothing,
-    *,
-    decode_many: DecodeMany,
 ) -> RowDecoder:
-    """``decode`` (a closure holding the decoder's state) with ``reset`` and ``decode_many``."""
+    """``decode`` (a closure holding the decoder's state) with ``reset`` attached to it."""
     decode.reset = reset  # type: ignore[attr-defined]
-    decode.decode_many = decode_many  # type: ignore[attr-defined]
     return cast(RowDecoder, decode)
 
 

@@ -15,8 +15,8 @@ Decoded (everything else that is valid JSON returns ``[]``):
   with ``exch_ns=None``; an error body (``{"code":-1121,"msg":...}``) -> :class:`DecodeError`.
 
 Decoding is stateless. Cost (this machine, ``tests/exchanges/test_decoder_speed.py``): ~0.6 µs
-per combined bookTicker frame, ~0.8 µs per trade, both ~10% less through ``decode_many``;
-msgspec typed structs with string-to-float leniency do the parsing.
+per combined bookTicker frame, ~0.8 µs per trade (in a replay, where payloads are cold in the
+cache, ~0.2 µs more); msgspec typed structs with string-to-float leniency do the parsing.
 """
 
 from __future__ import annotations
@@ -244,55 +244,7 @@ def new_decoder() -> RowDecoder:
             return []  # depth, kline, ...
         return _decode_slow(payload, recv_ns, conn_id, seq, stream)
 
-    def decode_many(
-        payloads: Sequence[bytes],
-        recv_ns: Sequence[int],
-        conn_ids: Sequence[int],
-        seqs: Sequence[int],
-        streams: Sequence[str],
-    ) -> tuple[list[Event], dict[int, int]]:
-        """``decode`` over many rows (see :class:`RowDecoder`): the same fast path, inline."""
-        events: list[Event] = []
-        add = events.append
-        irregular: dict[int, int] = {}
-        for row, payload in enumerate(payloads):
-            recv, conn_id, seq = recv_ns[row], conn_ids[row], seqs[row]
-            try:
-                frame = parse(payload)
-                name = frame.stream
-                kind, symbol = names.get(name) or learn(name)
-                data = frame.data
-                if kind == _BOOK:
-                    bid, bid_size, ask, ask_size = data.b, data.B, data.a, data.A
-                    if (
-                        bid is not None and bid_size is not None and ask is not None
-                        and ask_size is not None
-                    ):  # fmt: skip
-                        add(Quote(NAME, symbol, recv, None, conn_id, seq, bid, bid_size,
-                                  float(ask), ask_size))  # fmt: skip
-                        continue
-                elif kind == _TRADE:
-                    trade_id, event_ms, price, size = data.t, data.E, data.p, data.q
-                    maker = data.m
-                    if (
-                        event_ms is not None and price is not None and size is not None
-                        and maker is not None and trade_id.__class__ is int
-                    ):  # fmt: skip
-                        add(Trade(NAME, symbol, recv, event_ms * NS_PER_MS, conn_id, seq, price,
-                                  size, SELL if maker else BUY, str(trade_id)))  # fmt: skip
-                        continue
-                elif kind == OTHER_CHANNEL:
-                    irregular[row] = 0  # depth, kline, ...
-                    continue
-            except Exception:  # another shape, bad JSON, bad symbol: the slow path says which
-                pass
-            found = _decode_slow(payload, recv, conn_id, seq, streams[row])
-            events += found
-            if len(found) != 1:
-                irregular[row] = len(found)
-        return events, irregular
-
-    return row_decoder(decode, decode_many=decode_many)
+    return row_decoder(decode)
 
 
 def _decode_slow(payload: bytes, recv_ns: int, conn_id: int, seq: int, stream: str) -> list[Event]:

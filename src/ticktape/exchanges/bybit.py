@@ -260,61 +260,6 @@ def new_decoder() -> RowDecoder:
             return []  # tickers, deeper books, ...
         return _decode_slow(sides, payload, recv_ns, conn_id, seq, stream)
 
-    def decode_many(
-        payloads: Sequence[bytes],
-        recv_ns: Sequence[int],
-        conn_ids: Sequence[int],
-        seqs: Sequence[int],
-        streams: Sequence[str],
-    ) -> tuple[list[Event], dict[int, int]]:
-        """``decode`` over many rows (see :class:`RowDecoder`): the same fast path, inline."""
-        events: list[Event] = []
-        add = events.append
-        irregular: dict[int, int] = {}
-        for row, payload in enumerate(payloads):
-            recv, conn_id, seq = recv_ns[row], conn_ids[row], seqs[row]
-            try:
-                frame = parse(payload)
-                topic = frame.topic
-                kind, symbol = names.get(topic) or learn(topic)  # type: ignore[arg-type]
-                data = frame.data
-                ts = frame.ts
-                if kind == _BOOK:
-                    if frame.type == "snapshot" and data.__class__ is _BookData and ts is not None:
-                        bids, asks = data.b, data.a  # type: ignore[union-attr]
-                        if bids is not None and asks is not None:
-                            bid = bids[0] if bids else _EMPTY
-                            ask = asks[0] if asks else _EMPTY
-                            sides[conn_id, symbol] = (bid, ask)
-                            add(Quote(NAME, symbol, recv, ts * NS_PER_MS, conn_id, seq,
-                                      bid[0], bid[1], ask[0], ask[1]))  # fmt: skip
-                            continue
-                elif kind == _TRADES_KIND:
-                    if data.__class__ is list and ts is not None:
-                        exch_ns = ts * NS_PER_MS
-                        before = len(events)
-                        for item in data:  # type: ignore[union-attr]
-                            side = _SIDES.get(item.S)
-                            if side is None:
-                                del events[before:]  # the slow path names the unknown side
-                                break
-                            add(Trade(NAME, symbol, recv, exch_ns, conn_id, seq, item.p, item.v,
-                                      side, item.i))  # fmt: skip
-                        else:
-                            if len(events) - before != 1:
-                                irregular[row] = len(events) - before
-                            continue
-                elif kind == OTHER_CHANNEL:
-                    irregular[row] = 0  # tickers, deeper books, ...
-                    continue
-            except Exception:  # another shape, bad JSON, no topic, bad symbol: the slow path
-                pass
-            found = _decode_slow(sides, payload, recv, conn_id, seq, streams[row])
-            events += found
-            if len(found) != 1:
-                irregular[row] = len(found)
-        return events, irregular
-
     def reset(conn_id: int | None = None) -> None:
         if conn_id is None:
             sides.clear()
@@ -322,7 +267,7 @@ def new_decoder() -> RowDecoder:
             for key in [key for key in sides if key[0] == conn_id]:
                 del sides[key]
 
-    return row_decoder(decode, reset, decode_many=decode_many)
+    return row_decoder(decode, reset)
 
 
 def _decode_slow(

@@ -271,57 +271,7 @@ def new_decoder() -> RowDecoder:
             pass
         return _decode_slow(payload, recv_ns, conn_id, seq, stream)
 
-    def decode_many(
-        payloads: Sequence[bytes],
-        recv_ns: Sequence[int],
-        conn_ids: Sequence[int],
-        seqs: Sequence[int],
-        streams: Sequence[str],
-    ) -> tuple[list[Event], dict[int, int]]:
-        """``decode`` over many rows (see :class:`RowDecoder`): the same fast path, inline."""
-        events: list[Event] = []
-        add = events.append
-        irregular: dict[int, int] = {}
-        for row, payload in enumerate(payloads):
-            recv, conn_id, seq = recv_ns[row], conn_ids[row], seqs[row]
-            try:
-                frame = parse(payload)
-                topic = frame.topic
-                kind, symbol = names.get(topic) or learn(topic)  # type: ignore[arg-type]
-                data = frame.data
-                if data is None:
-                    pass  # the slow path reads it as a control frame or REST body
-                elif kind == _LEVEL1_KIND:
-                    asks, bids, timestamp = data.asks, data.bids, data.timestamp
-                    if (
-                        asks is not None and bids is not None and timestamp is not None
-                        and len(asks) == 2 and len(bids) == 2
-                    ):  # fmt: skip
-                        add(Quote(NAME, symbol, recv, timestamp * NS_PER_MS, conn_id, seq,
-                                  bids[0], bids[1], asks[0], asks[1]))  # fmt: skip
-                        continue
-                elif kind == _MATCH_KIND:
-                    side = _SIDES.get(data.side)  # type: ignore[arg-type]
-                    price, size, time_ns, trade_id = data.price, data.size, data.time, data.tradeId
-                    if (
-                        side is not None and price is not None and size is not None
-                        and time_ns is not None and trade_id is not None
-                    ):  # fmt: skip
-                        add(Trade(NAME, symbol, recv, int(time_ns), conn_id, seq, price, size,
-                                  side, trade_id))  # fmt: skip
-                        continue
-                elif kind == OTHER_CHANNEL:
-                    irregular[row] = 0  # level2, candles, snapshots, ...
-                    continue
-            except Exception:  # e.g. int() of a malformed match time: the slow path says why
-                pass
-            found = _decode_slow(payload, recv, conn_id, seq, streams[row])
-            events += found
-            if len(found) != 1:
-                irregular[row] = len(found)
-        return events, irregular
-
-    return row_decoder(decode, decode_many=decode_many)
+    return row_decoder(decode)
 
 
 def _decode_slow(payload: bytes, recv_ns: int, conn_id: int, seq: int, stream: str) -> list[Event]:

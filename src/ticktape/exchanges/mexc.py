@@ -246,61 +246,7 @@ def new_decoder() -> RowDecoder:
             pass
         return _decode_slow(payload, recv_ns, conn_id, seq, stream)
 
-    def decode_many(
-        payloads: Sequence[bytes],
-        recv_ns: Sequence[int],
-        conn_ids: Sequence[int],
-        seqs: Sequence[int],
-        streams: Sequence[str],
-    ) -> tuple[list[Event], dict[int, int]]:
-        """``decode`` over many rows (see :class:`RowDecoder`): the same fast path, inline."""
-        events: list[Event] = []
-        add = events.append
-        irregular: dict[int, int] = {}
-        for row, payload in enumerate(payloads):
-            recv, conn_id, seq = recv_ns[row], conn_ids[row], seqs[row]
-            try:
-                shape = payload.translate(shape_table)
-                entry = plans.get(shape)
-                if entry is None:
-                    plan = _learn(payload, shape)
-                else:
-                    key = entry[0](payload)
-                    plan = entry[2] if key == entry[1] else entry[3].get(key, _MISSING)
-                    if plan is _MISSING:
-                        plan = _learn(payload, shape)
-                if plan is not None:
-                    book, symbol, unpack, deals = plan
-                    if book:
-                        low0, low1, high, bid, bid_size, ask, ask_size = unpack(payload)
-                        send_ms = low0 + (low1 << 7) + (highs.get(high) or _high(high))
-                        add(Quote(NAME, symbol, recv, send_ms * 1_000_000, conn_id, seq,
-                                  float(bid), float(bid_size), float(ask),
-                                  float(ask_size)))  # fmt: skip
-                        continue
-                    fields = unpack(payload)
-                    high = fields[2]
-                    send_ms = fields[0] + (fields[1] << 7) + (highs.get(high) or _high(high))
-                    trades: list[Event] = []
-                    for price, size, trade_id, side in deals:
-                        trades.append(
-                            Trade(NAME, symbol, recv, send_ms * 1_000_000, conn_id, seq,
-                                  float(fields[price]), float(fields[size]), side,
-                                  "" if trade_id < 0 else fields[trade_id].decode())
-                        )  # fmt: skip
-                    events += trades
-                    if len(trades) != 1:
-                        irregular[row] = len(trades)
-                    continue
-            except Exception:  # e.g. a text float() refuses: the slow path gives the verdict
-                pass
-            found = _decode_slow(payload, recv, conn_id, seq, streams[row])
-            events += found
-            if len(found) != 1:
-                irregular[row] = len(found)
-        return events, irregular
-
-    return row_decoder(decode, decode_many=decode_many)
+    return row_decoder(decode)
 
 
 _PLANS: dict[bytes, _Entry] = {}
