@@ -39,7 +39,7 @@ from ticktape.replay.decoding import WindowDecoder, failing_decoder
 from ticktape.replay.digest import EventDigest
 from ticktape.replay.merge import NO_REQ, Columns, Routes
 from ticktape.replay.pacing import Pacer
-from ticktape.strategies.batch import OTHER, SAFE_INT, EventBatch, kind_codes
+from ticktape.strategies.batch import OTHER, SAFE_INT, EventBatch, SymbolCodes, kind_codes
 
 DecoderFactory = Callable[[str], Decoder]
 Progress = Callable[[int, int], None]  # (rows done, rows in total)
@@ -98,6 +98,7 @@ class Driver:
         self._rows = WindowDecoder(routes, self._decoder)
         self._feeds = [(name, _feeder(strategy)) for name, strategy in self.strategies.items()]
         self._batched = any(getattr(s, "on_batch", None) for s in self.strategies.values())
+        self._symbols = SymbolCodes()  # symbol codes of the batches, learned once per replay
         self._finished = False
 
     # ---------------------------------------------------------------------------------- feed
@@ -162,7 +163,7 @@ class Driver:
         return EventBatch.with_identity(
             events, recv_ns=rows_of(recv), conn_id=rows_of(window.conn),
             seq=rows_of(window.seq), exchange=self._rows.route_exchange[rows_of(window.route)],
-            exchanges=self._rows.exchanges, req_ns=req, has_req_ns=has_req,
+            exchanges=self._rows.exchanges, req_ns=req, has_req_ns=has_req, codes=self._symbols,
         )  # fmt: skip
 
     def _decoder(self, exchange: str) -> Decoder:

@@ -40,7 +40,6 @@ OTHER: Final = 2
 KIND_OF_TYPE: Final[dict[type, int]] = {Quote: QUOTE, Trade: TRADE}
 
 SAFE_INT: Final = 1 << 62  # columns hold only values with |x| < SAFE_INT (see ``exact``)
-_NULL: Final = -(1 << 63)  # "no timestamp" while reading events (never a safe value)
 
 
 class EventBatch:
@@ -118,6 +117,7 @@ class EventBatch:
         exchanges: list[str],
         req_ns: np.ndarray | None,
         has_req_ns: np.ndarray | None,
+        codes: SymbolCodes | None = None,
     ) -> EventBatch:
         """Build a batch whose identity columns the caller already knows.
 
@@ -125,14 +125,12 @@ class EventBatch:
         row's ``exchange``, ``recv_ns``, ``conn_id`` and ``seq`` (the events contract), so only
         the type, ``symbol`` and ``exch_ns`` are read from the events here, in one pass.
         ``req_ns``/``has_req_ns`` (the row's REST request time; both or neither) count for
-        market events only; None reads ``req_ns`` from the events. The caller guarantees
+        market events only; None reads ``req_ns`` from the events. ``codes`` keeps symbol codes
+        from batch to batch (pass the same one for every window). The caller guarantees
         ``|recv_ns| < 2**62``.
         """
-        kind, symbol, stamps, symbols = _read_events(events)
-        exact = stamps.dtype != object
-        has_exch_ns = stamps != _NULL
-        exch_ns = np.where(has_exch_ns, stamps, 0).astype(np.int64) if exact else stamps
-        exact = exact and _fits(exch_ns)
+        kind, symbol, stamps, symbols = _read_events(events, codes or SymbolCodes())
+        exch_ns, has_exch_ns, exact = _optional_ints(stamps)
         market = kind != OTHER
         if req_ns is None or has_req_ns is None:
             market_events = compress(events, market.tolist())
@@ -163,52 +161,75 @@ class EventBatch:
         )  # fmt: skip
 
 
-def _read_events(events: Sequence[Event]) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
-    """One pass over the events: kind codes, symbol codes (-1: none), ``exch_ns`` (``_NULL``:
-    none; an int64 array, or an object array when some value does not fit int64), and the
-    symbols the codes index.
+class SymbolCodes:
+    """Symbol codes shared by the batches of one replay (so they are learned once).
 
-    One pass because each pass over 64k event objects costs a cache miss per event. The loop
-    body is two dict lookups (per class, then per symbol: the value is ``2 * symbol + kind``)
-    and two list stores, all of which CPython specializes. New symbols and non-market events
-    (rare) raise KeyError/AttributeError and are handled in ``except``; the loop then goes on
-    with the next event.
+    ``by_class[Quote][symbol]`` is ``2 * code + QUOTE`` (``Trade``: ``+ TRADE``); ``names[code]``
+    is the symbol. Codes only grow; a batch's ``symbols`` is ``names`` as it was then.
     """
+
+    __slots__ = ("by_class", "names")
+
+    def __init__(self) -> None:
+        self.by_class: dict[type, dict[str, int]] = {Quote: {}, Trade: {}}
+        self.names: dict[str, int] = {}
+
+    def learn(self, event: Event, market_kind: int) -> int:
+        symbol = event.symbol  # type: ignore[union-attr]
+        code = 2 * self.names.setdefault(symbol, len(self.names)) + market_kind
+        self.by_class[type(event)][symbol] = code
+        return code
+
+
+def _read_events(
+    events: Sequence[Event], table: SymbolCodes
+) -> tuple[np.ndarray, np.ndarray, list[int | None], list[str]]:
+    """Kind codes, symbol codes (-1: none), ``exch_ns`` (None: none) and the symbols the codes
+    index.
+
+    Each pass over 64k event objects costs about a cache miss per event, so the common window
+    (only quotes and trades of known symbols) takes two list comprehensions, the cheapest loops
+    CPython has. A new symbol or a non-market event makes the first one raise; the window then
+    goes through :func:`_read_events_slowly`, which learns the symbol (once per replay).
+    """
+    by_class = table.by_class
+    try:
+        codes = [by_class[e.__class__][e.symbol] for e in events]  # type: ignore[union-attr]
+    except (KeyError, AttributeError):
+        codes, stamps = _read_events_slowly(events, table)
+    else:
+        stamps = [e.exch_ns for e in events]  # type: ignore[union-attr]
+    code_array = np.array(codes, dtype=np.int32)
+    market = code_array >= 0
+    kind = np.where(market, code_array & 1, OTHER).astype(np.int8)
+    symbol = np.where(market, code_array >> 1, -1).astype(np.int32)
+    return kind, symbol, stamps, list(table.names)
+
+
+def _read_events_slowly(
+    events: Sequence[Event], table: SymbolCodes
+) -> tuple[list[int], list[int | None]]:
+    """One pass with an ``except`` per new symbol or non-market event (code -1, no stamp)."""
     n = len(events)
     codes = [-1] * n
-    stamps: list[int] = [_NULL] * n
-    symbols: dict[str, int] = {}
-    by_class: dict[type, dict[str, int]] = {Quote: {}, Trade: {}}
-    null = _NULL
+    stamps: list[int | None] = [None] * n
+    by_class = table.by_class
     it = iter(events)
     k = 0
     while True:
         try:
             for event in it:
                 codes[k] = by_class[event.__class__][event.symbol]  # type: ignore[union-attr]
-                stamp = event.exch_ns  # type: ignore[union-attr]
-                stamps[k] = null if stamp is None else stamp
+                stamps[k] = event.exch_ns  # type: ignore[union-attr]
                 k += 1
-            break
+            return codes, stamps
         except (KeyError, AttributeError):
             event = events[k]
             market_kind = KIND_OF_TYPE.get(type(event))
-            if market_kind is not None:  # a new symbol; other events keep -1 and _NULL
-                symbol = event.symbol  # type: ignore[union-attr]
-                code = 2 * symbols.setdefault(symbol, len(symbols)) + market_kind
-                codes[k] = by_class[type(event)][symbol] = code
-                stamp = event.exch_ns  # type: ignore[union-attr]
-                stamps[k] = null if stamp is None else stamp
+            if market_kind is not None:  # a new symbol
+                codes[k] = table.learn(event, market_kind)
+                stamps[k] = event.exch_ns  # type: ignore[union-attr]
             k += 1
-    code_array = np.array(codes, dtype=np.int32)
-    market = code_array >= 0
-    kind = np.where(market, code_array & 1, OTHER).astype(np.int8)
-    symbol = np.where(market, code_array >> 1, -1).astype(np.int32)
-    try:
-        stamp_array = np.array(stamps, dtype=np.int64)
-    except OverflowError:
-        stamp_array = np.array(stamps, dtype=object)
-    return kind, symbol, stamp_array, list(symbols)
 
 
 _EXCHANGE: Final = attrgetter("exchange")
