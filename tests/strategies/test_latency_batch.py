@@ -22,7 +22,7 @@ from strategy_streams import START_NS, market_stream
 from ticktape.exchanges.events import Connected, DecodeError, Disconnected, Event, Gap, Quote, Trade
 from ticktape.strategies.base import Signal
 from ticktape.strategies.batch import OTHER, QUOTE, TRADE, EventBatch
-from ticktape.strategies.histogram import Histogram
+from ticktape.strategies.histogram import Histogram, bucket_index, bucket_indices
 from ticktape.strategies.latency import LatencyStrategy
 
 MS = 1_000_000
@@ -206,3 +206,20 @@ def test_histogram_batches_and_single_samples_are_the_same_histogram(
     merged_many.merge(many)
     merged_many.merge(Histogram())
     assert merged_one.percentiles(qs) == merged_many.percentiles(qs)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.integers(min_value=0, max_value=2**63 - 1),
+            st.integers(min_value=0, max_value=10**10),
+            st.sampled_from([2**53 - 1, 2**53, 2**53 + 1, 2**63 - 1, 127, 128, 255, 256]),
+        ),
+        max_size=50,
+    ),
+    st.sampled_from([1, 7, 12, 16]),
+)
+def test_bucket_indices_is_bucket_index_for_every_value(values: list[int], bits: int) -> None:
+    got = bucket_indices(np.array(values, dtype=np.int64), bits).tolist()
+    assert got == [bucket_index(v, bits) for v in values]

@@ -55,27 +55,32 @@ def bucket_middle(index: int, precision_bits: int = DEFAULT_PRECISION_BITS) -> i
     return low + ((1 << e) >> 1)
 
 
+_EXACT_FLOAT: Final = 1 << 53  # integers below this convert to float64 exactly
+
+
 def bucket_indices(
     magnitudes: np.ndarray, precision_bits: int = DEFAULT_PRECISION_BITS
 ) -> np.ndarray:
-    """:func:`bucket_index` of every element of an int64 array of values in ``[0, 2**63)``."""
-    index = magnitudes.copy()
-    big = magnitudes >= (1 << precision_bits)
-    if big.any():
-        values = magnitudes[big]
-        # bit_length from the float exponent; rounding to float can only carry up to the next
-        # power of two, which the shift test below takes back
-        bit_length = np.frexp(values.astype(np.float64))[1].astype(np.int64)
-        bit_length -= (values >> (bit_length - 1)) == 0
-        e = bit_length - (precision_bits + 1)
-        index[big] = (e << precision_bits) + (values >> e)
-    return index
+    """:func:`bucket_index` of every element of an int64 array of values in ``[0, 2**63)``.
+
+    The same integer formula for all values at once: ``e = max(bit_length - P - 1, 0)`` (so
+    values below ``2**(P+1)`` are their own index), index ``(e << P) + (v >> e)``. The bit length
+    comes from the float64 exponent, exact below 2**53; above, rounding can carry a value up to
+    the next power of two, which the shift test takes back.
+    """
+    bit_length = np.frexp(magnitudes.astype(np.float64))[1].astype(np.int64)
+    if len(magnitudes) and int(magnitudes.max()) >= _EXACT_FLOAT:
+        bit_length -= (magnitudes >> np.maximum(bit_length - 1, 0)) == 0
+    e = np.maximum(bit_length - (precision_bits + 1), 0)
+    return (e << precision_bits) + (magnitudes >> e)  # type: ignore[no-any-return]
 
 
 def bucket_codes(values: np.ndarray, precision_bits: int = DEFAULT_PRECISION_BITS) -> np.ndarray:
     """Per int64 sample (``|v| < 2**63``): its bucket index, or ``-index - 1`` if negative."""
+    if not len(values) or int(values.min()) >= 0:
+        return bucket_indices(values, precision_bits)
     index = bucket_indices(np.abs(values), precision_bits)
-    return np.where(values < 0, -index - 1, index) if bool((values < 0).any()) else index
+    return np.where(values < 0, -index - 1, index)  # type: ignore[no-any-return]
 
 
 PENDING_LIMIT: Final = 1 << 16  # batch samples parked per histogram before they are counted
