@@ -11,12 +11,15 @@ only print that the flush is still running, so a second Ctrl-C cannot lose data.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 import sys
 from collections.abc import Coroutine, Sequence
+from pathlib import Path
 from typing import Any
 
 from ticktape.recorder.config import ConfigError, RecordConfig, load_config
+from ticktape.recorder.live import LiveStrategies
 from ticktape.recorder.session import Recorder, RecorderError
 from ticktape.recorder.status import show_status
 
@@ -57,6 +60,7 @@ async def record(
     rest of the process (the command line: a late Ctrl-C must not turn a clean exit into 130).
     """
     recorder = recorder or Recorder(cfg)
+    live = _live_mode(cfg, recorder)
     stop = asyncio.Event()
     status_stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -90,9 +94,12 @@ async def record(
         if recovered and not cfg.quiet:
             print(f"record: recovered {len(recovered)} segment(s) left by a crash",
                   file=sys.stderr)  # fmt: skip
+        pump = asyncio.create_task(_pump_live(live, status_stop)) if live else None
         await recorder.run(stop)
     finally:
         status_stop.set()
+        if live is not None and pump is not None:
+            await asyncio.gather(pump, return_exceptions=True)
         if status is not None:
             await asyncio.gather(status, return_exceptions=True)
         for sig in installed:
@@ -102,7 +109,51 @@ async def record(
     if not cfg.quiet:
         files = sum(len(r.writer.files_written) for r in recorder.exchanges.values())
         print(f"record: done, {files} file(s) written under {cfg.out}", file=sys.stderr)
+    if live is not None:
+        _finish_live(live, cfg)
     return 0
+
+
+LIVE_PUMP_INTERVAL_S = 0.05
+
+
+def _live_mode(cfg: RecordConfig, recorder: Recorder) -> LiveStrategies | None:
+    """``--strategy``: hook the live runner into the recorder (before it starts)."""
+    if not cfg.strategies:
+        return None
+    live = LiveStrategies(cfg.strategies, cfg.out, printer=None if cfg.quiet else _print_signal)
+    recorder.on_row = live.on_row
+    return live
+
+
+async def _pump_live(live: LiveStrategies, done: asyncio.Event) -> None:
+    """Feed the strategies every 50 ms. A strategy failure ends live mode, never the recording."""
+    try:
+        while not done.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(done.wait(), LIVE_PUMP_INTERVAL_S)
+            live.pump()
+    except Exception as exc:  # raw capture must go on whatever a strategy does
+        live.failed = f"{type(exc).__name__}: {exc}"
+        print(f"record: warning: live strategies stopped ({live.failed}); recording goes on",
+              file=sys.stderr)  # fmt: skip
+
+
+def _finish_live(live: LiveStrategies, cfg: RecordConfig) -> None:
+    if live.failed:
+        print(f"record: live results not written: {live.failed}", file=sys.stderr)
+        return
+    written = live.finish()
+    if not cfg.quiet:
+        for summary in live.summaries().values():
+            print(summary)
+        folder = Path(cfg.out) / "results"
+        print(f"record: live results: {len(written)} table(s) under {folder}", file=sys.stderr)
+
+
+def _print_signal(signal: Any) -> None:
+    describe = getattr(signal, "describe", None)
+    print(describe() if describe is not None else signal, flush=True)
 
 
 if __name__ == "__main__":

@@ -53,7 +53,7 @@ METHODS: Final = ("ws", "rest")
 
 _TOP_KEYS: Final = frozenset(
     {"out", "exchanges", "symbols", "duration", "rotate", "rotate_size", "flush_interval",
-     "trades", "quiet", "simulate"}
+     "trades", "quiet", "strategies", "simulate"}
 )  # fmt: skip
 _EXCHANGE_KEYS: Final = frozenset(
     {"method", "symbols", "ws_url", "rest_url", "poll_interval", "enabled"}
@@ -93,6 +93,7 @@ class RecordConfig:
     trades: bool = True
     simulate: bool = False
     quiet: bool = False
+    strategies: tuple[str, ...] = ()  # live mode: strategies run on the rows as recorded
     status_interval_s: float = 10.0  # plain status line period when stdout is not a TTY
 
     @property
@@ -148,6 +149,7 @@ examples:
   record --out data/                              all four exchanges, default symbols, until Ctrl-C
   record --exchanges binance,bybit --symbols BTCUSDT,ETHUSDT --rotate 15m
   record --config record.toml --duration 1h       TOML file; flags override it
+  record --simulate --strategy arb,latency        live mode: signals printed as they happen
   record --ws-url bybit=wss://stream.bybit.com/v5/public/spot --rest-url binance=https://data-api.binance.vision
 
 TOML (--config):
@@ -194,6 +196,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--simulate", action="store_true", default=None,
                    help="record from the built-in simulator on 127.0.0.1")  # fmt: skip
     p.add_argument("--quiet", action="store_true", default=None, help="no status view")
+    p.add_argument("--strategy", action="append", default=None, metavar="NAME",
+                   help="live mode: run a strategy (arb, latency) on the data as it is recorded;"
+                   " prints its signals and writes <out>/results/<strategy>/ at the end, as"
+                   " replay would (repeatable or comma list)")  # fmt: skip
     p.add_argument("--ws-url", action="append", default=[], metavar="NAME=URL",
                    help="WebSocket URL override for one exchange (repeatable)")  # fmt: skip
     p.add_argument("--rest-url", action="append", default=[], metavar="NAME=URL",
@@ -315,10 +321,26 @@ def resolve(
         trades=_bool(pick(args.trades, "trades", True), "trades"),
         simulate=_bool(pick(args.simulate, "simulate", False), "simulate"),
         quiet=_bool(pick(args.quiet, "quiet", False), "quiet"),
+        strategies=_strategy_names(args.strategy, doc.get("strategies"), where),
     )
     if check_out:
         check_writable(cfg.out)
     return cfg
+
+
+def _strategy_names(flags: list[str] | None, toml: Any, where: str) -> tuple[str, ...]:
+    from ticktape.strategies import STRATEGIES
+
+    if flags is not None:
+        names = [n.strip() for flag in flags for n in flag.split(",") if n.strip()]
+    elif toml is not None:
+        names = _str_list(toml, f"{where}: strategies")
+    else:
+        return ()
+    for name in names:
+        if name not in STRATEGIES:
+            raise ConfigError(f"unknown strategy {name!r} (known: {', '.join(STRATEGIES)})")
+    return tuple(dict.fromkeys(names))
 
 
 def with_urls(cfg: RecordConfig, urls: dict[str, tuple[str, str]]) -> RecordConfig:
