@@ -13,13 +13,11 @@ from pathlib import Path
 
 import numpy as np
 import orjson
-import pytest
 from replay_testkit import fake_decode, file_name, make_rows, write_parquet
 
 from ticktape import replay
-from ticktape.exchanges.events import DecodeError, Event, Trade
+from ticktape.exchanges.events import Event, Trade
 from ticktape.replay.digest import results_digest
-from ticktape.replay.driver import DecoderFactory
 from ticktape.strategies import create, run
 from ticktape.strategies.batch import EventBatch
 
@@ -68,34 +66,6 @@ def awkward_decoder(name: str):  # type: ignore[no-untyped-def]
     return decoder
 
 
-def awkward_batch_decoder(name: str):  # type: ignore[no-untyped-def]
-    """The same rows, with ``decode_many`` (the exchanges' batch interface) as well."""
-    one = awkward_decoder(name)
-    calls = 0
-
-    def decoder(payload, recv_ns, conn_id, seq, stream):  # type: ignore[no-untyped-def]
-        try:
-            return one(payload, recv_ns, conn_id, seq, stream)
-        except RuntimeError as exc:
-            return [DecodeError(name, recv_ns, conn_id, seq, stream, f"decoder raised {exc!r}")]
-
-    def decode_many(payloads, recv, conns, seqs, streams):  # type: ignore[no-untyped-def]
-        nonlocal calls
-        calls += 1
-        if calls % 5 == 0:
-            raise RuntimeError("decode_many broke its contract")  # -> row by row
-        events, irregular = [], {}
-        for row, args in enumerate(zip(payloads, recv, conns, seqs, streams, strict=True)):
-            found = decoder(*args)
-            events += found
-            if len(found) != 1:
-                irregular[row] = len(found)
-        return events, irregular
-
-    decoder.decode_many = decode_many  # type: ignore[attr-defined]
-    return decoder
-
-
 def columns(batch: EventBatch) -> dict[str, list[object]]:
     symbols = [batch.symbols[c] if c >= 0 else None for c in batch.symbol.tolist()]
     return {
@@ -110,8 +80,7 @@ def columns(batch: EventBatch) -> dict[str, list[object]]:
     }
 
 
-@pytest.mark.parametrize("factory", [awkward_decoder, awkward_batch_decoder])
-def test_batch_columns_equal_the_events_own(tmp_path: Path, factory: DecoderFactory) -> None:
+def test_batch_columns_equal_the_events_own(tmp_path: Path) -> None:
     rows = [dict(r) for r in ROWS if not (r["conn_id"] == 2 and r["seq"] in (20, 21))]  # a gap
     for r in rows:
         if r["kind"] == "data" and r["exchange"] == "mexc":
@@ -121,7 +90,7 @@ def test_batch_columns_equal_the_events_own(tmp_path: Path, factory: DecoderFact
     for window_rows in (7, 64, 65_536):
         recorder.batches.clear()
         tape = replay.open(tmp_path, window_rows=window_rows)
-        result = tape.run([("recorder", recorder)], decoder_factory=factory, digest=False)
+        result = tape.run([("recorder", recorder)], decoder_factory=awkward_decoder, digest=False)
         events = [e for b in recorder.batches for e in b.events]
         assert events == list(tape.events(awkward_decoder))
         assert len(events) == result.counts.events

@@ -21,7 +21,6 @@ the garbage collector run over and over). A decoder that raises despite its cont
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from itertools import chain
 from typing import Final
 
 import msgspec
@@ -79,13 +78,14 @@ class WindowDecoder:
             self._actions.append(action)
             self._route_exchange.append(code)
             if action == DATA:
-                self._handlers.append(self._decoder_for(exchange))
+                handler = self._decoder_for(exchange)
             elif action == OPEN:
-                self._handlers.append(_connected(exchange))
+                handler = _connected(exchange)
             elif action == CLOSE:
-                self._handlers.append(_disconnected(exchange, self._decoder_for(exchange)))
+                handler = _disconnected(exchange, self._decoder_for(exchange))
             else:
-                self._handlers.append(_skip)
+                handler = _skip
+            self._handlers.append(handler)
         self.action = np.array(self._actions, dtype=np.int8)
         self.route_exchange = np.array(self._route_exchange, dtype=np.int32)
         self.stream = _objects(routes.streams)
@@ -97,87 +97,35 @@ class WindowDecoder:
         """The window's events in order, and per event the row it came from (None: event
         ``k`` came from row ``k``). ``gaps`` lists ``(row, detail)`` in row order."""
         self.refresh()
-        action = self.action[window.route]
-        exchange = self.route_exchange[window.route]
-        active = action != SKIP
-        every_row = bool(active.all())
-        present = np.flatnonzero(np.bincount(exchange[active], minlength=len(self.exchanges)))
-        parts: list[tuple[list[Event], np.ndarray]] = []
-        for code in present.tolist():
-            if every_row and len(present) == 1:
-                rows = np.arange(len(window))
-            else:
-                rows = np.flatnonzero(active & (exchange == code))
-            parts.append(self._exchange_rows(window, rows, action[rows], self.exchanges[code]))
-        events, row_of = _in_row_order(parts, len(window))
-        for gap_row, detail in reversed(gaps):  # rare: a Gap goes before its row's events
-            at = int(np.searchsorted(row_of, gap_row, side="left"))
-            events.insert(at, self._gap(window, gap_row, detail))
-            row_of = np.insert(row_of, at, gap_row)
+        active = self.action[window.route] != SKIP
+        rows = np.arange(len(window)) if active.all() else np.flatnonzero(active)
+        ends: list[int] = []  # running event count after each visited row (or gap)
+        visited: list[np.ndarray] = []  # the rows visited, in order (gap rows twice)
+        events: list[Event] = []
+        start = 0
+        for gap_row, detail in [*gaps, (len(window), "")]:
+            stop = int(np.searchsorted(rows, gap_row))
+            if stop > start:
+                self._decode_rows(window, rows[start:stop], events, ends)
+                visited.append(rows[start:stop])
+                start = stop
+            if gap_row < len(window):
+                events.append(self._gap(window, gap_row, detail))
+                ends.append(len(events))
+                visited.append(np.array([gap_row]))
+        counts = np.diff(np.fromiter(ends, np.int64, len(ends)), prepend=0).astype(np.int64)
+        row_of: np.ndarray | None = None  # event k came from row k
+        if not (len(rows) == len(window) and not gaps and bool((counts == 1).all())):
+            row_of = np.repeat(np.concatenate(visited) if visited else rows, counts)
         if bool((window.req != NO_REQ).any()):
-            _stamp_requests(events, window.req[row_of])
-        if len(row_of) == len(window) and bool((row_of == np.arange(len(window))).all()):
-            return events, None
+            _stamp_requests(events, window.req if row_of is None else window.req[row_of])
         return events, row_of
 
-    def _exchange_rows(
-        self, window: Columns, rows: np.ndarray, actions: np.ndarray, exchange: str
-    ) -> tuple[list[Event], np.ndarray]:
-        """The events of one exchange's ``rows`` (in order) and the row of each event."""
-        decoder = self._decoder_for(exchange) if bool((actions != OPEN).any()) else None
-        many = getattr(decoder, "decode_many", None)
-        events: list[Event] = []
-        if many is None:
-            return events, self._one_by_one(window, rows, events)
-        row_of: list[np.ndarray] = []
-        others = np.flatnonzero(actions != DATA).tolist()  # open/close rows: one by one
-        start = 0
-        for stop in [*others, len(rows)]:
-            if stop > start:
-                self._decode_many(window, rows[start:stop], many, events, row_of)
-            if stop < len(rows):
-                row_of.append(self._one_by_one(window, rows[stop : stop + 1], events))
-            start = stop + 1
-        return events, np.concatenate(row_of) if row_of else np.zeros(0, dtype=np.int64)
-
-    def _decode_many(
-        self,
-        window: Columns,
-        rows: np.ndarray,
-        many: Callable[..., tuple[list[Event], dict[int, int]]],
-        events: list[Event],
-        row_of: list[np.ndarray],
-    ) -> None:
-        """Data rows of one exchange through its ``decode_many`` (no Python call per row)."""
-        streams = self.stream[window.route[rows]].tolist()
-        payloads = window.payload[rows].tolist()
-        recv, conn = window.recv[rows].tolist(), window.conn[rows].tolist()
-        seq = window.seq[rows].tolist()
-        try:
-            decoded, irregular = many(payloads, recv, conn, seq, streams)
-        except Exception:  # decode_many broke its never-raise contract: row by row instead
-            row_of.append(self._one_by_one(window, rows, events))
-            return
-        events += decoded
-        if not irregular:
-            row_of.append(rows)
-            return
-        counts = np.ones(len(rows), dtype=np.int64)
-        counts[list(irregular)] = list(irregular.values())
-        row_of.append(np.repeat(rows, counts))
-
-    def _one_by_one(self, window: Columns, rows: np.ndarray, events: list[Event]) -> np.ndarray:
-        """Decode ``rows`` one call per row, appending to ``events``; the row of each event."""
-        before = len(events)
-        ends: list[int] = []
-        self._decode_rows(window, rows, events, ends)
-        counts = np.diff(np.fromiter(ends, np.int64, len(ends)), prepend=before)
-        return np.repeat(rows, counts.astype(np.int64))
-
     def _decode_rows(
-        self, window: Columns, rows: np.ndarray | slice, events: list[Event], ends: list[int]
+        self, window: Columns, rows: np.ndarray, events: list[Event], ends: list[int]
     ) -> None:
-        """The hot loop: append the events of ``rows`` (in order) to ``events``."""
+        """The hot loop: append the events of ``rows`` (in order) to ``events``, and after each
+        row the running event count to ``ends``."""
         routes = window.route[rows]
         handlers = self.handler[routes].tolist()
         streams = self.stream[routes].tolist()
@@ -204,23 +152,6 @@ class WindowDecoder:
             self.routes.exchanges[route], int(window.recv[row]), int(window.conn[row]),
             int(window.seq[row]), self.routes.streams[route], detail,
         )  # fmt: skip
-
-
-def _in_row_order(
-    parts: list[tuple[list[Event], np.ndarray]], rows: int
-) -> tuple[list[Event], np.ndarray]:
-    """Merge per-exchange ``(events, row of each event)`` into one list in row order (a stable
-    sort on the row keeps each row's own events in their order)."""
-    if not parts:
-        return [], np.zeros(0, dtype=np.int64)
-    if len(parts) == 1:
-        return parts[0]
-    events = list(chain.from_iterable(p[0] for p in parts))
-    row_of = np.concatenate([p[1] for p in parts])
-    keys = row_of.astype(np.uint16) if rows <= 2**16 else row_of  # 16-bit keys: a radix sort
-    order = np.argsort(keys, kind="stable")
-    ordered = np.fromiter(events, dtype=object, count=len(events))[order].tolist()
-    return ordered, row_of[order]
 
 
 def _stamp_requests(events: list[Event], req: np.ndarray) -> None:
