@@ -5,7 +5,7 @@ What a row becomes depends only on its route (``kind``, ``exchange``, ``stream``
 * ``data`` -> its exchange's decoder ``decode(payload, recv_ns, conn_id, seq, stream)``;
 * ``open`` -> :class:`Connected` (url = payload), ``close`` -> :class:`Disconnected` (reason)
   and the decoder's ``reset(conn_id)`` (if it has one) so its per-connection state is dropped;
-* ``sent``, ``clock``, ``error`` and unknown kinds -> nothing (they are not even visited);
+* ``sent``, ``clock``, ``error`` and unknown kinds -> nothing;
 * a row that breaks its connection's ``seq`` sequence gets a :class:`Gap` before its events;
 * REST rows (``req_ns`` set) get ``req_ns`` copied onto their ``Quote``/``Trade`` events.
 
@@ -97,8 +97,11 @@ class WindowDecoder:
         """The window's events in order, and per event the row it came from (None: event
         ``k`` came from row ``k``). ``gaps`` lists ``(row, detail)`` in row order."""
         self.refresh()
-        active = self.action[window.route] != SKIP
-        rows = np.arange(len(window)) if active.all() else np.flatnonzero(active)
+        skipped = int(np.count_nonzero(self.action[window.route] == SKIP))
+        if skipped * 8 > len(window):  # many rows of no interest: do not even visit them
+            rows = np.flatnonzero(self.action[window.route] != SKIP)
+        else:  # visit every row (a few do nothing): no gathers, the columns are used as they are
+            rows = np.arange(len(window))
         ends: list[int] = []  # running event count after each visited row (or gap)
         visited: list[np.ndarray] = []  # the rows visited, in order (gap rows twice)
         events: list[Event] = []
@@ -106,7 +109,8 @@ class WindowDecoder:
         for gap_row, detail in [*gaps, (len(window), "")]:
             stop = int(np.searchsorted(rows, gap_row))
             if stop > start:
-                self._decode_rows(window, rows[start:stop], events, ends)
+                part = slice(start, stop) if len(rows) == len(window) else rows[start:stop]
+                self._decode_rows(window, part, events, ends)
                 visited.append(rows[start:stop])
                 start = stop
             if gap_row < len(window):
@@ -122,7 +126,7 @@ class WindowDecoder:
         return events, row_of
 
     def _decode_rows(
-        self, window: Columns, rows: np.ndarray, events: list[Event], ends: list[int]
+        self, window: Columns, rows: np.ndarray | slice, events: list[Event], ends: list[int]
     ) -> None:
         """The hot loop: append the events of ``rows`` (in order) to ``events``, and after each
         row the running event count to ``ends``."""
