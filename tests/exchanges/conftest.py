@@ -11,9 +11,3 @@ from pathlib import Path
 _HERE = str(Path(__file__).parent)
 if _HERE not in sys.path:
     sys.path.insert(0, _HERE)
-
-# The frozen reference decoders (tests/exchanges/reference, see its README) import as top-level
-# modules too: ``import ref_binance``.
-_REFERENCE = str(Path(__file__).parent / "reference")
-if _REFERENCE not in sys.path:
-    sys.path.insert(0, _REFERENCE)

@@ -1,6 +1,6 @@
 """Frames shaped like the ones each exchange sends most (book tickers and trades), made up.
 
-Used by the equivalence tests (``test_decoders_match_reference.py``) and the speed check
+Used by the fast-path equivalence tests (``test_decoder_fast_paths.py``) and the speed check
 (``test_decoder_speed.py``). Values vary (prices, sizes, ids, times); the layouts are the real
 ones (Binance combined stream, Bybit v5, KuCoin classic, MEXC protobuf push frames).
 """

@@ -193,7 +193,7 @@ _CHANNEL_NAMES = _CHANNELS.names
 # ---- decoding ---------------------------------------------------------------------------------
 
 
-def new_decoder() -> RowDecoder:
+def new_decoder(fast: bool = True) -> RowDecoder:
     """A fresh decoder: ``decoder(payload, recv_ns, conn_id, seq, stream) -> list[Event]``.
 
     Events in ``payload``; ``[]`` for control frames and channels we do not normalize; exactly
@@ -205,7 +205,17 @@ def new_decoder() -> RowDecoder:
     bookTicker or trade frame): one typed parse, the stream name looked up in a table learned
     once per name, the event built inline. Anything else goes to :func:`_decode_slow`, which
     parses the payload afresh and is the complete definition of the result.
+
+    ``fast=False``: a decoder that always takes :func:`_decode_slow` (the definition alone),
+    for the tests that hold the fast path to it; slower, not for replays.
     """
+    if not fast:
+
+        def slow(payload: bytes, recv_ns: int, conn_id: int, seq: int, stream: str) -> list[Event]:
+            return _decode_slow(payload, recv_ns, conn_id, seq, stream)
+
+        return row_decoder(slow)
+
     parse = _DECODE_COMBINED.decode
     names = _CHANNEL_NAMES
     learn = _CHANNELS.learn

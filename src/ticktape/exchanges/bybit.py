@@ -202,7 +202,7 @@ Sides = dict[tuple[int, str], tuple[Level | None, Level | None]]
 """Level-1 book state: (conn_id, canonical symbol) -> (bid, ask); None = side not seen yet."""
 
 
-def new_decoder() -> RowDecoder:
+def new_decoder(fast: bool = True) -> RowDecoder:
     """A fresh decoder with empty book state: ``decoder(payload, recv_ns, conn_id, seq, stream)``.
 
     Events in ``payload``; ``[]`` for control frames and channels we do not normalize; exactly
@@ -216,6 +216,10 @@ def new_decoder() -> RowDecoder:
     anything it would have to reject) goes to :func:`_decode_slow`, which parses the payload
     afresh and is the complete definition of the result; the fast path changes the state only
     where the slow path would, and in the same way.
+
+    ``fast=False``: a decoder that always takes :func:`_decode_slow` (the definition alone) with
+    the same book state and ``reset``, for the tests that hold the fast path to it; slower, not
+    for replays.
     """
     sides: Sides = {}
     parse = _DECODE_FRAME.decode
@@ -267,7 +271,10 @@ def new_decoder() -> RowDecoder:
             for key in [key for key in sides if key[0] == conn_id]:
                 del sides[key]
 
-    return row_decoder(decode, reset)
+    def slow(payload: bytes, recv_ns: int, conn_id: int, seq: int, stream: str) -> list[Event]:
+        return _decode_slow(sides, payload, recv_ns, conn_id, seq, stream)
+
+    return row_decoder(decode if fast else slow, reset)
 
 
 def _decode_slow(

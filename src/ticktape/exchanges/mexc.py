@@ -193,7 +193,7 @@ _MAX_VARIANTS: Final = 64  # layouts per shape (normally one; a few for digits i
 _MAX_HIGHS: Final = 100_000  # sendTime high parts remembered (one per 16 s of data)
 
 
-def new_decoder() -> RowDecoder:
+def new_decoder(fast: bool = True) -> RowDecoder:
     """A fresh decoder: ``decoder(payload, recv_ns, conn_id, seq, stream) -> list[Event]``.
 
     Events in ``payload``; ``[]`` for control frames and channels we do not normalize; exactly
@@ -206,7 +206,17 @@ def new_decoder() -> RowDecoder:
     gives the decimal texts and sendTime. Anything else goes to :func:`_decode_slow` (protobuf's
     parser), which is the complete definition of the result; a layout only ever stands for
     frames the parser reads the same way (see :func:`mexc_proto.frame_layout`).
+
+    ``fast=False``: a decoder that always takes :func:`_decode_slow` (the definition alone),
+    for the tests that hold the fast path to it; slower, not for replays.
     """
+    if not fast:
+
+        def slow(payload: bytes, recv_ns: int, conn_id: int, seq: int, stream: str) -> list[Event]:
+            return _decode_slow(payload, recv_ns, conn_id, seq, stream)
+
+        return row_decoder(slow)
+
     plans = _PLANS
     shape_table = mexc_proto.SHAPE_TABLE
     highs = _SEND_TIME_HIGHS
