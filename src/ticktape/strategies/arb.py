@@ -121,7 +121,8 @@ class ArbStrategy:
             slot = None if by_symbol is None else by_symbol.get(event.symbol)
             if slot is None:
                 slot = self._slot(event.exchange, event.symbol)
-            self._on_quote(event, slot, now, out)
+            if not _stored_quietly(event, slot):
+                self._on_quote(event, slot, now, out)
         elif type(event) is Disconnected:
             self._on_disconnect(event, now, out)
         return out
@@ -171,7 +172,9 @@ class ArbStrategy:
     def _quotes_inline(self, events: Sequence[Any], slots: list[Any], out: list[Signal]) -> None:
         """The batch loop over events without a Disconnected: ``slots[k]`` is the Slot of a
         quote, or ``_PASS`` for an event that only advances time. While no episode is open
-        (the usual case) there is no deadline to watch, so time is not even read."""
+        (the usual case) there is no deadline to watch, so time is not even read. The quote
+        branch is :func:`_stored_quietly` written out (a call per quote would cost more than
+        the branch itself)."""
         next_deadline = self._next_deadline
         watching = next_deadline != _NEVER
         skip = _PASS
@@ -195,6 +198,8 @@ class ArbStrategy:
                 hurdle = ask * slot.hurdle_mult
                 if hurdle >= book.top_bid and eff_bid <= book.low_hurdle:
                     slot.quote = event
+                    slot.eff_bid = eff_bid
+                    slot.hurdle = hurdle
                     if eff_bid > book.top_bid:
                         book.top_bid = eff_bid
                     if hurdle < book.low_hurdle:
@@ -209,12 +214,8 @@ class ArbStrategy:
         eff_ask, eff_bid, hurdle, why = effective(event, slot)
         if why:
             self._ignored[slot.index][why] += 1
-        if slot.deadline > now:
-            old_ask, old_bid, _ = slot.sides()
-            unchanged = eff_ask == old_ask and eff_bid == old_bid
-        else:
-            unchanged = False
-        slot.quote = event
+        unchanged = slot.deadline > now and eff_ask == slot.eff_ask() and eff_bid == slot.eff_bid
+        slot.store(event, eff_ask, eff_bid, hurdle)
         book = slot.book
         if eff_bid > book.top_bid:
             book.top_bid = eff_bid
@@ -241,7 +242,7 @@ class ArbStrategy:
                 continue
             j = other.index
             fresh = other.deadline > now
-            _, other_bid, other_hurdle = other.sides()
+            other_bid, other_hurdle = other.eff_bid, other.hurdle
             k = i * cap + j  # i buys, j sells
             episode = grid[k]
             if fresh and other_bid > hurdle:
@@ -343,7 +344,7 @@ class ArbStrategy:
         for book in self._books.values():
             slot = book.slots[i]
             if slot is not None and slot.quote is not None and slot.quote.conn_id == event.conn_id:
-                slot.quote = None  # no longer fresh, no usable side
+                slot.forget()
         for episode in list(self._open.values()):
             if episode.buy.deadline == NO_DEADLINE or episode.sell.deadline == NO_DEADLINE:
                 self._close(episode, now, now, tables.CLOSE_DISCONNECT, out)
@@ -433,3 +434,30 @@ class ArbStrategy:
     def summary(self) -> str:
         ignored = {ex: self._ignored[i] for ex, i in self._index.items()}
         return tables.summary_text(self._episodes.table(), ignored, self._assumed_fees)
+
+
+def _stored_quietly(quote: Quote, slot: Slot) -> bool:
+    """The common case: a fully usable quote, on a slot with no open episode, that cannot open
+    anything (its hurdle is at or above the book's ``top_bid``, its bid at or below
+    ``low_hurdle``). Store it, raise the bounds and return True; else change nothing and return
+    False (the quote then takes :meth:`ArbStrategy._on_quote`)."""
+    bid, ask = quote.bid, quote.ask
+    if (
+        0.0 < bid < ask < inf
+        and 0.0 < quote.bid_size < inf
+        and 0.0 < quote.ask_size < inf
+        and not slot.open_count
+    ):
+        book = slot.book
+        eff_bid = bid * slot.bid_mult
+        hurdle = ask * slot.hurdle_mult
+        if hurdle >= book.top_bid and eff_bid <= book.low_hurdle:
+            slot.quote = quote
+            slot.eff_bid = eff_bid
+            slot.hurdle = hurdle
+            if eff_bid > book.top_bid:
+                book.top_bid = eff_bid
+            if hurdle < book.low_hurdle:
+                book.low_hurdle = hurdle
+            return True
+    return False

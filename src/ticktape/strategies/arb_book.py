@@ -1,13 +1,14 @@
 """The arbitrage strategy's state: per-symbol books, per-(symbol, exchange) slots, open episodes.
 
 Laid out for the hot path in ``arb.py``. A quote is handled through its :class:`Slot` (found once
-per batch from the batch's codes, or by two dict lookups per event), and the only thing a slot
-stores per quote is the quote itself: its effective prices (after fees), its staleness deadline
-and its connection are pure functions of that quote and the exchange's constants, recomputed by
-:meth:`Slot.sides` and :attr:`Slot.deadline` on the rare paths that need them. A disconnect
-forgets the quote (the slot is then neither fresh nor usable, exactly as a deadline of -1).
+per batch from the batch's codes, or by two dict lookups per event). Per quote a slot stores the
+quote itself and the two numbers every pair test compares, its effective bid and its hurdle;
+the effective ask, the staleness deadline and the connection are functions of the quote and the
+exchange's constants, derived on the rare paths that need them (:meth:`Slot.eff_ask`,
+:attr:`Slot.deadline`). A disconnect forgets the quote (the slot is then neither fresh nor
+usable, exactly as a deadline of -1 with unusable sides).
 
-Each :class:`Book` keeps a *bound* on the usable bids and hurdles of its slots: ``top_bid`` is
+Each :class:`Book` keeps a *bound* on the effective bids and hurdles of its slots: ``top_bid`` is
 at least every slot's effective bid and ``low_hurdle`` at most every slot's hurdle. A quote whose
 hurdle is at or above ``top_bid`` and whose bid is at or below ``low_hurdle`` cannot open a pair,
 so (with no open episode on its slot) it is stored and nothing else happens. The bounds only
@@ -42,9 +43,8 @@ class Book:
         top, low = 0.0, inf
         for slot in self.slots:
             if slot is not None:
-                _, eff_bid, hurdle = slot.sides()
-                top = eff_bid if eff_bid > top else top
-                low = hurdle if hurdle < low else low
+                top = slot.eff_bid if slot.eff_bid > top else top
+                low = slot.hurdle if slot.hurdle < low else low
         self.top_bid, self.low_hurdle = top, low
 
     def grow(self, old: int, new: int) -> None:
@@ -61,7 +61,8 @@ class Slot:
     """One exchange's latest quote for one symbol, and that exchange's constants."""
 
     __slots__ = (
-        "ask_mult", "bid_mult", "book", "hurdle_mult", "index", "limit_ns", "open_count", "quote",
+        "_ask_of", "_eff_ask", "ask_mult", "bid_mult", "book", "eff_bid", "hurdle",
+        "hurdle_mult", "index", "limit_ns", "open_count", "quote",
     )  # fmt: skip
 
     def __init__(
@@ -72,8 +73,20 @@ class Slot:
         self.index = index
         self.ask_mult, self.bid_mult, self.hurdle_mult = ask_mult, bid_mult, hurdle_mult
         self.limit_ns = limit_ns
-        self.quote: Quote | None = None  # latest quote; None: none yet, or its connection closed
         self.open_count = 0  # open episodes of this book involving this exchange
+        self.quote: Quote | None = None  # latest quote; None: none yet, or its connection closed
+        self.eff_bid = 0.0  # of ``quote``: bid * (1 - fee); 0.0 when the bid side is unusable
+        self.hurdle = inf  # of ``quote``: ask * (1 + fee + min_edge); inf when unusable
+        self._ask_of: Quote | None = None  # the quote ``_eff_ask`` was computed for
+        self._eff_ask = inf
+
+    def store(self, quote: Quote, eff_ask: float, eff_bid: float, hurdle: float) -> None:
+        self.quote, self.eff_bid, self.hurdle = quote, eff_bid, hurdle
+        self._ask_of, self._eff_ask = quote, eff_ask
+
+    def forget(self) -> None:
+        """The quote's connection closed: no quote, no usable side."""
+        self.quote, self.eff_bid, self.hurdle = None, 0.0, inf
 
     @property
     def deadline(self) -> int:
@@ -81,14 +94,14 @@ class Slot:
         quote = self.quote
         return NO_DEADLINE if quote is None else quote.recv_ns + self.limit_ns
 
-    def sides(self) -> tuple[float, float, float]:
-        """``(eff_ask, eff_bid, hurdle)`` of the quote: ``ask * (1 + fee)`` (inf when the ask
-        side is unusable), ``bid * (1 - fee)`` (0.0 when unusable) and ``ask * (1 + fee +
-        min_edge)`` (inf when unusable). A crossed quote has no usable side."""
+    def eff_ask(self) -> float:
+        """``ask * (1 + fee)`` of the quote; inf when its ask side is unusable (or no quote)."""
         quote = self.quote
         if quote is None:
-            return inf, 0.0, inf
-        return effective(quote, self)[:3]  # type: ignore[return-value]
+            return inf
+        if self._ask_of is not quote:
+            self._ask_of, self._eff_ask = quote, effective(quote, self)[0]
+        return self._eff_ask
 
 
 def effective(quote: Quote, slot: Slot) -> tuple[float, float, float, str]:
@@ -139,7 +152,7 @@ class Episode:
         ):
             return False
         self.ask, self.ask_size, self.bid, self.bid_size = ask, ask_size, bid, bid_size
-        net = self.sell.sides()[1] - self.buy.sides()[0]
+        net = self.sell.eff_bid - self.buy.eff_ask()
         self.edge_bps = net / ask * 1e4
         self.size = ask_size if ask_size < bid_size else bid_size
         self.profit = net * self.size

@@ -58,22 +58,28 @@ CLOSE_END: Final = "end_of_data"  # still open when the data ended
 
 
 class Columns:
-    """Append-only column buffers for one schema; ``table()`` builds the Arrow table."""
+    """Append-only row buffer for one schema; ``table()`` builds the Arrow table.
+
+    Rows are kept as tuples (one ``list.append`` per row, the cheapest thing to do on the hot
+    path) and turned into columns only when the table is built.
+    """
 
     def __init__(self, schema: pa.Schema) -> None:
         self.schema = schema
-        self.columns: list[list[object]] = [[] for _ in schema.names]
+        self.rows: list[tuple[object, ...]] = []
 
     def append(self, *values: object) -> None:
-        for column, value in zip(self.columns, values, strict=True):
-            column.append(value)
+        if len(values) != len(self.schema):
+            raise ValueError(f"expected {len(self.schema)} values, got {len(values)}")
+        self.rows.append(values)
 
     def __len__(self) -> int:
-        return len(self.columns[0])
+        return len(self.rows)
 
     def table(self) -> pa.Table:
+        columns = list(zip(*self.rows, strict=True)) if self.rows else [()] * len(self.schema)
         return pa.Table.from_arrays(
-            [pa.array(c, type=f.type) for c, f in zip(self.columns, self.schema, strict=True)],
+            [pa.array(c, type=f.type) for c, f in zip(columns, self.schema, strict=True)],
             schema=self.schema,
         )
 
