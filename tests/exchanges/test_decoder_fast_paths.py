@@ -289,6 +289,40 @@ def test_bybit_book_state_evolves_like_the_slow_path(rows: list[tuple[bytes, int
     assert_same_sequence("bybit", [(payload, conn_id, "") for payload, conn_id in rows])
 
 
+@st.composite
+def bybit_level1_frames(draw: st.DrawFn) -> bytes:
+    """Well-formed level-1 snapshots and deltas of two symbols, each side absent, empty, or with
+    zero and non-zero sizes: the frames whose result depends on what the connection saw before.
+    (Among :func:`bybit_objects` they are too rare to meet often in one sequence.)"""
+    book = {
+        "s": "BTCUSDT",
+        "b": draw(st.lists(LEVEL_OK, max_size=2)),
+        "a": draw(st.lists(LEVEL_OK, max_size=2)),
+        "u": draw(st.integers(0, 2**40)),
+    }
+    frame = {
+        "topic": "orderbook.1." + draw(st.sampled_from(["BTCUSDT", "ETHUSDT"])),
+        "ts": draw(MS),
+        "type": draw(st.sampled_from(["snapshot", "delta", "delta"])),
+        "data": book,
+    }
+    return dumps(frame)
+
+
+@SETTINGS
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.one_of(bybit_level1_frames(), bybit_level1_frames(), st.just(b"RESET")),
+            st.sampled_from([1, 2]),
+        ),
+        max_size=15,
+    )
+)
+def test_bybit_level1_sequences_evolve_like_the_slow_path(rows: list[tuple[bytes, int]]) -> None:
+    assert_same_sequence("bybit", [(payload, conn_id, "") for payload, conn_id in rows])
+
+
 # ---- KuCoin -----------------------------------------------------------------------------------
 
 KUCOIN_CHANNELS = {
