@@ -123,3 +123,17 @@ def test_real_strategies_through_the_driver_equal_one_by_one(tmp_path: Path) -> 
         )
         assert result.summaries[name] == strategy.summary()
     assert result.counts.signals["arb"] > 0
+
+
+def test_one_raising_decoder_shared_by_every_exchange_names_each_rows_exchange(
+    tmp_path: Path,
+) -> None:
+    def decode(payload, recv_ns, conn_id, seq, stream):  # type: ignore[no-untyped-def]
+        raise RuntimeError("boom")
+
+    write_parquet(tmp_path / file_name(1), ROWS)
+    tape = replay.open(tmp_path)
+    errors = list(tape.events(lambda name: decode))
+    data_rows = [r for r in ROWS if r["kind"] == "data"]
+    by_row = {(e.conn_id, e.seq): e.exchange for e in errors if type(e).__name__ == "DecodeError"}
+    assert by_row == {(r["conn_id"], r["seq"]): r["exchange"] for r in data_rows}

@@ -58,6 +58,8 @@ class WindowDecoder:
         self._actions: list[int] = []
         self._route_exchange: list[int] = []
         self._handlers: list[Decoder] = []
+        self._exchange_of: dict[int, str] = {}  # id(handler) -> its exchange (handlers kept)
+        self._shared = False  # a handler serves several exchanges: name rows by their route
         self.action = np.zeros(0, dtype=np.int8)  # per route id
         self.route_exchange = np.zeros(0, dtype=np.int32)  # per route id: exchange code
         self.stream = np.zeros(0, dtype=object)  # per route id: stream name
@@ -86,23 +88,28 @@ class WindowDecoder:
             else:
                 handler = _skip
             self._handlers.append(handler)
+            if action != SKIP:
+                known = self._exchange_of.setdefault(id(handler), exchange)
+                self._shared = self._shared or known != exchange
         self.action = np.array(self._actions, dtype=np.int8)
         self.route_exchange = np.array(self._route_exchange, dtype=np.int32)
         self.stream = _objects(routes.streams)
         self.handler = _objects(self._handlers)
 
     def decode(
-        self, window: Columns, gaps: Sequence[tuple[int, str]] = ()
+        self, window: Columns, gaps: Sequence[tuple[int, str]] = (), rows_wanted: bool = True
     ) -> tuple[list[Event], np.ndarray | None]:
         """The window's events in order, and per event the row it came from (None: event
-        ``k`` came from row ``k``). ``gaps`` lists ``(row, detail)`` in row order."""
+        ``k`` came from row ``k``, or ``rows_wanted`` is False and no REST row needed it).
+        ``gaps`` lists ``(row, detail)`` in row order."""
         self.refresh()
         skipped = int(np.count_nonzero(self.action[window.route] == SKIP))
         if skipped * 8 > len(window):  # many rows of no interest: do not even visit them
             rows = np.flatnonzero(self.action[window.route] != SKIP)
         else:  # visit every row (a few do nothing): no gathers, the columns are used as they are
             rows = np.arange(len(window))
-        ends: list[int] = []  # running event count after each visited row (or gap)
+        rest = bool((window.req != NO_REQ).any())
+        ends: list[int] | None = [] if rows_wanted or rest or self._shared else None
         visited: list[np.ndarray] = []  # the rows visited, in order (gap rows twice)
         events: list[Event] = []
         start = 0
@@ -115,21 +122,29 @@ class WindowDecoder:
                 start = stop
             if gap_row < len(window):
                 events.append(self._gap(window, gap_row, detail))
-                ends.append(len(events))
+                if ends is not None:
+                    ends.append(len(events))
                 visited.append(np.array([gap_row]))
+        if ends is None:
+            return events, None
         counts = np.diff(np.fromiter(ends, np.int64, len(ends)), prepend=0).astype(np.int64)
         row_of: np.ndarray | None = None  # event k came from row k
         if not (len(rows) == len(window) and not gaps and bool((counts == 1).all())):
             row_of = np.repeat(np.concatenate(visited) if visited else rows, counts)
-        if bool((window.req != NO_REQ).any()):
+        if rest:
             _stamp_requests(events, window.req if row_of is None else window.req[row_of])
         return events, row_of
 
     def _decode_rows(
-        self, window: Columns, rows: np.ndarray | slice, events: list[Event], ends: list[int]
+        self,
+        window: Columns,
+        rows: np.ndarray | slice,
+        events: list[Event],
+        ends: list[int] | None,
     ) -> None:
         """The hot loop: append the events of ``rows`` (in order) to ``events``, and after each
-        row the running event count to ``ends``."""
+        row the running event count to ``ends`` (unless it is None: then a decoder that raises
+        is named by its handler, which is unambiguous, see ``_shared``)."""
         routes = window.route[rows]
         handlers = self.handler[routes].tolist()
         streams = self.stream[routes].tolist()
@@ -138,11 +153,18 @@ class WindowDecoder:
         conn = window.conn[rows].tolist()
         seq = window.seq[rows].tolist()
         extend = events.extend
+        columns = zip(handlers, payloads, recv, conn, seq, streams, strict=True)
+        if ends is None:
+            for handle, payload, recv_ns, conn_id, seq_no, stream in columns:
+                try:
+                    extend(handle(payload, recv_ns, conn_id, seq_no, stream))
+                except Exception as exc:  # a decoder broke its never-raise contract: that row
+                    exchange = self._exchange_of[id(handle)]
+                    events.append(decoder_raised(exchange, recv_ns, conn_id, seq_no, stream, exc))
+            return
         mark = ends.append
         base = len(ends)
-        for handle, payload, recv_ns, conn_id, seq_no, stream in zip(
-            handlers, payloads, recv, conn, seq, streams, strict=True
-        ):
+        for handle, payload, recv_ns, conn_id, seq_no, stream in columns:
             try:
                 extend(handle(payload, recv_ns, conn_id, seq_no, stream))
             except Exception as exc:  # a decoder broke its never-raise contract: that row only

@@ -120,7 +120,7 @@ class Driver:
             events = self._run_paced(window, gaps)
             kind = kind_codes(events)
         else:
-            events, row_of = self._rows.decode(window, gaps)
+            events, row_of = self._rows.decode(window, gaps, rows_wanted=self._batched)
             batch = self._batch(window, events, row_of) if self._batched else None
             kind = kind_codes(events) if batch is None else batch.kind
             signals = self.counts.signals
