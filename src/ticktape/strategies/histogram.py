@@ -83,7 +83,7 @@ def bucket_codes(values: np.ndarray, precision_bits: int = DEFAULT_PRECISION_BIT
     return np.where(values < 0, -index - 1, index)  # type: ignore[no-any-return]
 
 
-PENDING_LIMIT: Final = 1 << 16  # batch samples parked per histogram before they are counted
+PENDING_LIMIT: Final = 1 << 15  # batch samples parked per histogram before they are counted
 _SAFE_SUM: Final = 1 << 63
 
 _NO_MIN: Final = 1 << 200  # sentinels beyond any sample, so record() needs no "first?" branch
@@ -171,7 +171,7 @@ class Histogram:
             self._max = high
         if low < self._min:
             self._min = low
-        self._pending.append(codes)
+        self._pending.append(codes.astype(np.int32))  # |code| <= (64 - P) << P < 2**31
         self._pending_n += n
         if self._pending_n >= PENDING_LIMIT:
             self._settle()
