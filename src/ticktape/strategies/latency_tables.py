@@ -124,7 +124,7 @@ def summary_text(exchanges: pa.Table, alerts_dropped: int) -> str:
             extra.append(
                 f"REST round trip p50 {_ms(row['rtt_p50_ns'])} ms, p99 {_ms(row['rtt_p99_ns'])} ms"
             )
-        if row["disconnects"]:
+        if row["downtime_ns"]:  # a disconnect at the very end of the data costs nothing
             extra.append(f"down {row['downtime_ns'] / 1e9:.3f} s")
         if row["decode_errors"]:
             extra.append(f"{row['decode_errors']} decode errors")
