@@ -413,3 +413,37 @@ def test_real_captured_frames_are_stored_byte_for_byte(tmp_path: Path) -> None:
         assert frame in stored, frame[:80]
     for exchange in ("binance", "bybit", "kucoin", "mexc"):
         assert received_sequences(rows, exchange) == sent_sequences(recorder, exchange)
+
+
+def test_an_unreachable_exchange_is_told_once_per_failure_streak(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Many retries against a closed port: the rows record each one, the person sees one line."""
+    cfg = load_config(["--out", str(tmp_path), "--quiet", "--duration", "1.2", "--exchanges",
+                       "binance", "--ws-url", "binance=ws://127.0.0.1:9/stream"])  # fmt: skip
+    tuning = Tuning(backoff_base_s=0.02, backoff_cap_s=0.05, seed=1)
+    asyncio.run(asyncio.wait_for(Recorder(cfg, tuning=tuning).run(), 30))
+    rows = read_rows(tmp_path)
+    failures = [r for r in rows if r["kind"] == "error"]
+    assert len(failures) >= 3  # every attempt is on the tape
+    err = capsys.readouterr().err
+    assert err.count("record: binance: cannot connect (") == 1, err
+    assert "retrying with backoff" in err
+
+
+def test_the_user_hears_once_when_it_fails_and_once_when_it_works_again(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from types import SimpleNamespace
+
+    from ticktape.recorder.ws_connection import WsConnection
+
+    conn = SimpleNamespace(exchange="bybit", stop=asyncio.Event(), _failing=False,
+                           last_error="connect timeout")  # fmt: skip
+    for failed in (True, True, True, False, False, True):
+        WsConnection._tell_user(conn, failed=failed)  # type: ignore[arg-type]
+    assert capsys.readouterr().err.splitlines() == [
+        "record: bybit: cannot connect (connect timeout); retrying with backoff",
+        "record: bybit: connected",
+        "record: bybit: cannot connect (connect timeout); retrying with backoff",
+    ]

@@ -41,6 +41,7 @@ import asyncio
 import contextlib
 import enum
 import random
+import sys
 import time
 from collections.abc import Sequence
 from typing import Any, Final
@@ -123,6 +124,8 @@ class WsConnection:
         self._buffer: ConnBuffer | None = None
         self._last_data_ns = 0
         self._listener: WsListener | None = None
+        self.last_error: str | None = None  # the latest connect/token failure, for people
+        self._failing = False
 
     # -- status -----------------------------------------------------------------------------
     @property
@@ -148,7 +151,9 @@ class WsConnection:
         """Connect and reconnect until ``stop`` is set; every connection ends with a close row."""
         while not self.stop.is_set():
             self.attempts += 1
+            connects = self.connects
             up_s = await self._one_connection()
+            self._tell_user(failed=self.connects == connects)
             if self.stop.is_set():
                 break
             self.backoff.connected_for(up_s)
@@ -162,6 +167,20 @@ class WsConnection:
                 break
             self._set_state(ConnState.CONNECTING)
         self._set_state(ConnState.STOPPED)
+
+    def _tell_user(self, failed: bool) -> None:
+        """One stderr line when connecting starts failing, one when it works again.
+
+        The rows say it all, but a person watching ``record`` against an unreachable exchange
+        should not have to guess: one line per failure streak, never one per retry.
+        """
+        if failed and not self.stop.is_set() and not self._failing:
+            self._failing = True
+            print(f"record: {self.exchange}: cannot connect ({self.last_error}); retrying with"
+                  " backoff", file=sys.stderr, flush=True)  # fmt: skip
+        elif not failed and self._failing:
+            self._failing = False
+            print(f"record: {self.exchange}: connected", file=sys.stderr, flush=True)
 
     async def _one_connection(self) -> float:
         """One attempt under a fresh ``conn_id``; returns how long it stayed open (s)."""
@@ -193,6 +212,7 @@ class WsConnection:
             if getattr(module, "WAIT_FOR_WELCOME", False):
                 welcome = module.is_welcome
         except Exception as exc:  # token failures: already recorded as rows by fetch_token
+            self.last_error = f"token request failed: {exc}"
             rows.add(schema.KIND_ERROR, f"token request failed: {exc!r}")
             rows.add(schema.KIND_CLOSE, "token request failed")
             return 0.0
@@ -237,6 +257,7 @@ class WsConnection:
                     listener.transport.disconnect(graceful=False)
                     await listener.transport.wait_disconnected()
                 elif reason != "shutdown":
+                    self.last_error = reason
                     listener.add(schema.KIND_ERROR, f"connect failed: {reason}".encode())
                 if listener.buffer.seq > 0:
                     listener.add(schema.KIND_CLOSE, reason.encode())
@@ -244,6 +265,7 @@ class WsConnection:
             try:
                 transport, _ = connect.result()
             except Exception as exc:  # any connect failure is recorded and retried
+                self.last_error = str(exc) or type(exc).__name__
                 listener.add(schema.KIND_ERROR, f"connect failed: {exc!r}".encode())
                 listener.add(schema.KIND_CLOSE, b"connect failed")
                 return 0.0
