@@ -125,12 +125,13 @@ def quote_message(exchange: str, tick: Tick) -> tuple[str, bool, bytes]:
     """(stream, binary, payload) of a top-of-book message on ``exchange``."""
     base, quote = tick.symbol.split("-")
     native = base + quote
-    if exchange == "binance":
+    if exchange == "binance":  # combined-stream frames, as the recorder subscribes
+        stream = f"{native.lower()}@bookTicker"
         payload = (
-            f'{{"u":{tick.update_id},"s":"{native}","b":"{tick.bid}","B":"{tick.bid_size}",'
-            f'"a":"{tick.ask}","A":"{tick.ask_size}"}}'
+            f'{{"stream":"{stream}","data":{{"u":{tick.update_id},"s":"{native}",'
+            f'"b":"{tick.bid}","B":"{tick.bid_size}","a":"{tick.ask}","A":"{tick.ask_size}"}}}}'
         )
-        return f"{native.lower()}@bookTicker", False, payload.encode()
+        return stream, False, payload.encode()
     if exchange == "bybit":
         payload = (
             f'{{"topic":"orderbook.1.{native}","ts":{tick.exch_ms},"type":"snapshot",'
@@ -162,11 +163,12 @@ def trade_message(
     native = base + quote
     if exchange == "binance":
         maker = "false" if buy else "true"  # m = buyer is maker, so a taker buy has m=false
+        stream = f"{native.lower()}@trade"
         payload = (
-            f'{{"e":"trade","E":{exch_ms},"s":"{native}","t":{trade_id},"p":"{price}",'
-            f'"q":"{size}","T":{exch_ms},"m":{maker},"M":true}}'
+            f'{{"stream":"{stream}","data":{{"e":"trade","E":{exch_ms},"s":"{native}",'
+            f'"t":{trade_id},"p":"{price}","q":"{size}","T":{exch_ms},"m":{maker},"M":true}}}}'
         )
-        return f"{native.lower()}@trade", False, payload.encode()
+        return stream, False, payload.encode()
     if exchange == "bybit":
         side = "Buy" if buy else "Sell"
         payload = (
@@ -191,7 +193,7 @@ def trade_message(
 
 
 _URLS: Final = {
-    "binance": "wss://stream.binance.com:9443/ws",
+    "binance": "wss://stream.binance.com:9443/stream",
     "bybit": "wss://stream.bybit.com/v5/public/spot",
     "kucoin": "wss://ws-api-spot.kucoin.com/?token=T&connectId=c1",
     "mexc": "wss://wbs-api.mexc.com/ws",
