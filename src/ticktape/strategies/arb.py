@@ -28,11 +28,12 @@ whose hurdle is at or above the best bid and whose bid is at or below the lowest
 open anything: it replaces the slot's quote and raises the bounds, nothing else
 (``_stored_quietly``, used by ``on_event`` and ``on_batch``, which also finds slots once per
 batch from the batch's codes: about 0.18 µs per event against 0.54 before); every other
-quote takes the general path (``_on_quote``), which
-re-checks unchanged prices and scans the other exchanges. The staleness deadlines of all open
+quote takes the general path (``_on_quote``), which re-checks unchanged prices and scans the
+other exchanges. The staleness deadlines of all open
 episodes are tracked as one lower bound, so checking for expiry costs one integer comparison
-per event. ``tests/strategies/test_arb_batch.py`` holds every entry point to a frozen copy of
-the previous implementation.
+per event. ``tests/strategies/test_arb_batch.py`` holds every entry point to the per-event
+path; ``test_arb_rules.py`` (hand-computed answers) and a brute-force reference in
+``test_strategy_determinism.py`` pin what that path computes.
 """
 
 from __future__ import annotations
