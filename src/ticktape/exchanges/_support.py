@@ -53,6 +53,19 @@ def row_decoder(
     return cast(RowDecoder, decode)
 
 
+def stateless_decoder(decode: Callable[[bytes, int, int, int, str], list[Event]]) -> RowDecoder:
+    """A fresh :class:`RowDecoder` calling ``decode`` (a module-level, stateless function).
+
+    A new function object, because :func:`row_decoder` attaches ``reset`` to the function it is
+    given and a module-level function must not be changed for everyone.
+    """
+
+    def forward(payload: bytes, recv_ns: int, conn_id: int, seq: int, stream: str) -> list[Event]:
+        return decode(payload, recv_ns, conn_id, seq, stream)
+
+    return row_decoder(forward)
+
+
 class TooManyStreamsError(ValueError):
     """More streams were asked of one connection than the exchange allows."""
 

@@ -39,6 +39,7 @@ from ticktape.exchanges._support import (
     is_rest,
     json_any,
     row_decoder,
+    stateless_decoder,
     string_after,
     typed_decoder,
 )
@@ -210,11 +211,7 @@ def new_decoder(fast: bool = True) -> RowDecoder:
     for the tests that hold the fast path to it; slower, not for replays.
     """
     if not fast:
-
-        def slow(payload: bytes, recv_ns: int, conn_id: int, seq: int, stream: str) -> list[Event]:
-            return _decode_slow(payload, recv_ns, conn_id, seq, stream)
-
-        return row_decoder(slow)
+        return stateless_decoder(_decode_slow)
 
     parse = _DECODE_COMBINED.decode
     names = _CHANNEL_NAMES

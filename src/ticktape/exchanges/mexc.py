@@ -62,6 +62,7 @@ from ticktape.exchanges._support import (
     is_rest,
     json_any,
     row_decoder,
+    stateless_decoder,
 )
 from ticktape.exchanges.base import RestRequest
 from ticktape.exchanges.events import BUY, SELL, Event, Quote, Trade
@@ -211,11 +212,7 @@ def new_decoder(fast: bool = True) -> RowDecoder:
     for the tests that hold the fast path to it; slower, not for replays.
     """
     if not fast:
-
-        def slow(payload: bytes, recv_ns: int, conn_id: int, seq: int, stream: str) -> list[Event]:
-            return _decode_slow(payload, recv_ns, conn_id, seq, stream)
-
-        return row_decoder(slow)
+        return stateless_decoder(_decode_slow)
 
     plans = _PLANS
     shape_table = mexc_proto.SHAPE_TABLE
