@@ -89,7 +89,8 @@ def fake_module(**overrides: Any) -> SimpleNamespace:
 
 
 class Rows(list):  # type: ignore[type-arg]
-    """The rows recorded so far, as tuples in RowBuffer.append order, sorted by (conn_id, seq)."""
+    """The rows recorded so far, sorted by (conn_id, seq), as tuples
+    (recv_ns, stream, conn_id, seq, kind, req_ns, binary, payload)."""
 
     def __init__(self) -> None:
         super().__init__()

@@ -11,11 +11,11 @@ import pyarrow as pa
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 import pytest
+from batch_builder import BatchBuilder
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ticktape.recorder import compaction
-from ticktape.recorder.buffer import RowBuffer
 from ticktape.recorder.compaction import (
     META_SORT_KEY,
     SORT_KEY,
@@ -35,7 +35,7 @@ Row = tuple[int, str, int, int, str, int | None, bool, bytes]
 def rows_to_batches(rows: list[Row], batch_size: int) -> list[pa.RecordBatch]:
     batches = []
     for start in range(0, len(rows), batch_size):
-        buffer = RowBuffer("binance")
+        buffer = BatchBuilder("binance")
         for row in rows[start : start + batch_size]:
             buffer.append(*row)
         batch = buffer.take()

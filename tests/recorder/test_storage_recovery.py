@@ -16,8 +16,8 @@ import pyarrow.fs as pafs
 import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
 import pytest
+from batch_builder import BatchBuilder
 
-from ticktape.recorder.buffer import RowBuffer
 from ticktape.recorder.recovery import RecoveryError, recover, recover_report
 from ticktape.recorder.segment import SegmentWriter
 from ticktape.schema import META_EXCHANGE, META_SCHEMA_VERSION, RECORD_SCHEMA
@@ -32,7 +32,7 @@ def payload_for(seq: int) -> bytes:
 
 
 def batch_of(seq0: int, n: int) -> pa.RecordBatch:
-    buffer = RowBuffer("binance")
+    buffer = BatchBuilder("binance")
     for seq in range(seq0, seq0 + n):
         stream = ("btcusdt@bookTicker", "ethusdt@trade")[seq % 2]
         buffer.append(T0 + seq * 1000, stream, 1, seq, "data", None, False, payload_for(seq))

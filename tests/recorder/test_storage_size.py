@@ -14,8 +14,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
+from batch_builder import BatchBuilder
 
-from ticktape.recorder.buffer import RowBuffer
 from ticktape.recorder.compaction import write_sorted_parquet
 
 T0 = 1_772_409_600_000_000_000  # 2026-03-02T00:00:00Z
@@ -31,7 +31,7 @@ def binance_like_table(n_rows: int, seed: int = 7) -> pa.Table:
     price = {s: 10 ** rng.uniform(-1, 4.8) for s in SYMBOLS}
     update_id = {s: rng.randrange(10**9, 10**10) for s in SYMBOLS}
     trade_id = {s: rng.randrange(10**8, 10**9) for s in SYMBOLS}
-    buffer = RowBuffer("binance")
+    buffer = BatchBuilder("binance")
     recv_ns = T0
     for seq in range(n_rows):
         recv_ns += rng.randrange(50_000, 3_000_000)

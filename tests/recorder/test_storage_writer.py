@@ -9,8 +9,8 @@ import pyarrow as pa
 import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
 import pytest
+from batch_builder import BatchBuilder
 
-from ticktape.recorder.buffer import RowBuffer
 from ticktape.recorder.segment import SegmentWriter, read_segment
 from ticktape.recorder.storage import resolve
 from ticktape.recorder.writer import RotatingWriter, WriterError
@@ -30,7 +30,7 @@ MIDNIGHT = int(dt.datetime(2026, 3, 2, tzinfo=dt.UTC).timestamp()) * SECOND
 def make_batch(
     recv_ns: list[int], *, conn_id: int = 1, seq0: int = 0, exchange: str = "binance"
 ) -> pa.RecordBatch:
-    buffer = RowBuffer(exchange)
+    buffer = BatchBuilder(exchange)
     for i, t in enumerate(recv_ns):
         stream = "btcusdt@bookTicker" if i % 3 else "ethusdt@aggTrade"
         buffer.append(t, stream, conn_id, seq0 + i, "data", None, False, b"p%d" % (seq0 + i))

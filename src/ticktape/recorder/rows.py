@@ -10,7 +10,7 @@ Contract (schema v1, ARCHITECTURE.md):
 - ``recv_ns`` comes from the one :class:`~ticktape.recorder.clock.Clock`, so it never decreases
   within a connection.
 
-Why a store per connection rather than one ``RowBuffer.append(8 columns)`` per exchange: on a
+Why a store per connection rather than one 8-column append per row and exchange: on a
 connection, ``exchange``, ``conn_id`` and (for data rows) ``stream``, ``kind`` and ``req_ns`` are
 constant and ``seq`` is the position, so the per-frame work is three ``list.append`` calls
 (``recv``, ``payload``, ``binary``) made inline by the WebSocket listener, and the flush builds
