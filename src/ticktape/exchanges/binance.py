@@ -191,6 +191,21 @@ _CHANNELS = ChannelTable(_classify)
 _CHANNEL_NAMES = _CHANNELS.names
 
 
+def native_codec(stream: str) -> tuple[str, str, bytes] | None:
+    """How the compiled window decoder (``ticktape._native``) may read rows of ``stream``:
+    ``(codec name, canonical symbol, bytes the frame's "stream" must equal)``, or None.
+
+    The symbol is what this module's decoder derives from the same stream name, so a frame the
+    codec accepts (its own stream name equal to ``stream``) decodes to the same symbol.
+    """
+    try:
+        kind, symbol = _CHANNEL_NAMES.get(stream) or _CHANNELS.learn(stream)
+    except Exception:  # not a name of ours (control routes, bad symbols): Python reads the rows
+        return None
+    codec = {_BOOK: "binance_book", _TRADE: "binance_trade"}.get(kind)
+    return None if codec is None else (codec, symbol, stream.encode())
+
+
 # ---- decoding ---------------------------------------------------------------------------------
 
 

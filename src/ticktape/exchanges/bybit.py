@@ -196,6 +196,21 @@ def _first_live(levels: list[Level]) -> Level:
     return _EMPTY
 
 
+def native_codec(stream: str) -> tuple[str, str, bytes] | None:
+    """How the compiled window decoder (``ticktape._native``) may read rows of ``stream``:
+    ``(codec name, canonical symbol, bytes the frame's "topic" must equal)``, or None.
+
+    The codec reads level-1 snapshots and one-trade frames; the decoder's level-1 state is then
+    updated through ``decoder.remember_quote`` (see :func:`new_decoder`) before it is needed.
+    """
+    try:
+        kind, symbol = _CHANNEL_NAMES.get(stream) or _CHANNELS.learn(stream)
+    except Exception:  # not a topic of ours: Python reads the rows
+        return None
+    codec = {_BOOK: "bybit_book", _TRADES_KIND: "bybit_trade"}.get(kind)
+    return None if codec is None else (codec, symbol, stream.encode())
+
+
 # ---- decoding ---------------------------------------------------------------------------------
 
 Sides = dict[tuple[int, str], tuple[Level | None, Level | None]]
@@ -209,7 +224,9 @@ def new_decoder(fast: bool = True) -> RowDecoder:
     one :class:`DecodeError` for anything unreadable. Never raises. The result depends on the
     payload and the level-1 sides this decoder has seen per ``(conn_id, symbol)``;
     ``decoder.reset(conn_id)`` forgets one connection's sides (call it when the connection
-    closes), ``decoder.reset()`` all of them.
+    closes), ``decoder.reset()`` all of them. ``decoder.remember_quote(conn_id, symbol, bid,
+    bid_size, ask, ask_size)`` sets the state a snapshot sets (for snapshots read by the compiled
+    window decoder, which keeps no state of its own).
 
     Fast path (a level-1 snapshot or a trade frame): one typed parse, the topic looked up in a
     table learned once per topic, the event built inline. Anything else (deltas, other shapes,
@@ -274,7 +291,15 @@ def new_decoder(fast: bool = True) -> RowDecoder:
     def slow(payload: bytes, recv_ns: int, conn_id: int, seq: int, stream: str) -> list[Event]:
         return _decode_slow(sides, payload, recv_ns, conn_id, seq, stream)
 
-    return row_decoder(decode if fast else slow, reset)
+    def remember_quote(
+        conn_id: int, symbol: str, bid: float, bid_size: float, ask: float, ask_size: float
+    ) -> None:
+        """A level-1 snapshot read elsewhere (the compiled window decoder): the state it sets."""
+        sides[conn_id, symbol] = ((bid, bid_size), (ask, ask_size))
+
+    decoder = row_decoder(decode if fast else slow, reset)
+    decoder.remember_quote = remember_quote  # type: ignore[attr-defined]
+    return decoder
 
 
 def _decode_slow(

@@ -217,6 +217,18 @@ def _side(level: list[float]) -> tuple[float, float]:
     return price, size
 
 
+def native_codec(stream: str) -> tuple[str, str, bytes] | None:
+    """How the compiled window decoder (``ticktape._native``) may read rows of ``stream``:
+    ``(codec name, canonical symbol, bytes the frame's "topic" must equal)``, or None (REST
+    rows, tickers, control routes: Python reads them)."""
+    try:
+        kind, symbol = _CHANNEL_NAMES.get(stream) or _CHANNELS.learn(stream)
+    except Exception:
+        return None
+    codec = {_LEVEL1_KIND: "kucoin_level1", _MATCH_KIND: "kucoin_match"}.get(kind)
+    return None if codec is None else (codec, symbol, stream.encode())
+
+
 # ---- decoding ---------------------------------------------------------------------------------
 
 

@@ -256,6 +256,23 @@ def new_decoder(fast: bool = True) -> RowDecoder:
     return row_decoder(decode)
 
 
+def native_codec(stream: str) -> tuple[str, str, bytes] | None:
+    """How the compiled window decoder (``ticktape._native``) may read rows of ``stream`` (a push
+    channel, ``spot@public....@BTCUSDT``): ``("mexc_push", canonical symbol, native symbol)``, or
+    None. The codec accepts a frame only if its ``symbol`` field equals the native symbol, which
+    is where :func:`_push_symbol` takes the symbol from.
+    """
+    if not stream.startswith("spot@public."):
+        return None
+    native = stream.rpartition("@")[2]
+    try:
+        symbol = _SYMBOLS.get(native) or _symbol(native)
+        expect = native.encode("ascii")
+    except Exception:
+        return None
+    return "mexc_push", symbol, expect
+
+
 _PLANS: dict[bytes, _Entry] = {}
 _SEND_TIME_HIGHS: dict[bytes, int] = {}
 """The four high bytes of a 6-byte sendTime varint -> what they add to its first two bytes read

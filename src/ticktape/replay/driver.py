@@ -30,7 +30,7 @@ update per window); it costs about 0.25 µs per event, mostly msgspec encoding t
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 import numpy as np
@@ -41,7 +41,7 @@ from ticktape.exchanges.events import DecodeError, Event
 from ticktape.replay.counts import ReplayCounts, add_into
 from ticktape.replay.decoding import WindowDecoder, failing_decoder
 from ticktape.replay.digest import EventDigest
-from ticktape.replay.merge import NO_REQ, Columns, Routes
+from ticktape.replay.merge import Columns, Routes
 from ticktape.replay.pacing import Pacer
 from ticktape.strategies.batch import OTHER, SAFE_INT, EventBatch, SymbolCodes, kind_codes
 
@@ -99,14 +99,15 @@ class Driver:
         self._total_rows = total_rows
         self._last_seq: dict[int, int] = {}
         self._routes = routes
-        self._rows = WindowDecoder(routes, self._decoder)
-        self._feeds = [(name, _feeder(strategy)) for name, strategy in self.strategies.items()]
-        self._batched = any(getattr(s, "on_batch", None) for s in self.strategies.values())
         self._symbols = SymbolCodes()  # symbol codes of the batches, learned once per replay
+        self._rows = WindowDecoder(
+            routes, self._decoder, native=decoder_factory is None, codes=self._symbols
+        )
+        self._feeds = [(name, _feeder(strategy)) for name, strategy in self.strategies.items()]
         self._finished = False
 
     # ---------------------------------------------------------------------------------- feed
-    def feed(self, window: Columns) -> list[Event]:
+    def feed(self, window: Columns) -> Sequence[Event]:
         """Process one window (rows in merge order, after every earlier window); return events."""
         rows = len(window)
         if rows == 0:
@@ -120,20 +121,20 @@ class Driver:
                 by_kind[name] = by_kind.get(name, 0) + n
 
         gaps = self._find_gaps(window.conn, window.seq)
+        events: Sequence[Event]
         if self._pacer is not None:
             events = self._run_paced(window, gaps)
             kind = kind_codes(events)
         else:
-            events, row_of = self._rows.decode(window, gaps, rows_wanted=self._batched)
-            batch = self._batch(window, events, row_of) if self._batched else None
-            kind = kind_codes(events) if batch is None else batch.kind
+            batch = self._batch(window, gaps)
+            events, kind = batch.events, batch.kind
             signals = self.counts.signals
             for name, feed in self._feeds:
                 signals[name] += len(feed(events, batch) or ())
 
         self._count(events, kind, rows, int(window.recv[0]), int(window.recv[-1]), len(gaps))
         if self.digest is not None:
-            self.digest.update(events)
+            self.digest.update(events if type(events) is list else list(events))
         if self._progress is not None:
             self._progress(self.counts.rows, self._total_rows)
         return events
@@ -148,27 +149,15 @@ class Driver:
         return self.counts
 
     # ------------------------------------------------------------------------------- helpers
-    def _batch(self, window: Columns, events: list[Event], row_of: np.ndarray | None) -> EventBatch:
-        """The window's events as columns; identity columns come from each event's row."""
+    def _batch(self, window: Columns, gaps: list[tuple[int, str]]) -> EventBatch:
+        """The window's events and their columns (identity columns come from each event's row)."""
+        decoded = self._rows.decode(window, gaps)
         recv = window.recv
         if not (int(recv.max()) < SAFE_INT and int(recv.min()) > -SAFE_INT):
-            return EventBatch.from_events(events)
-
-        def rows_of(column: np.ndarray) -> np.ndarray:
-            return column if row_of is None else column[row_of]
-
-        # req_ns: decoders never see it, so an event has one only if the driver stamped its row's
-        if bool((window.req != NO_REQ).any()):
-            req = rows_of(window.req)
-            has_req = req != NO_REQ
-        else:
-            req = np.zeros(len(events), dtype=np.int64)
-            has_req = np.zeros(len(events), dtype=bool)
-        return EventBatch.with_identity(
-            events, recv_ns=rows_of(recv), conn_id=rows_of(window.conn),
-            seq=rows_of(window.seq), exchange=self._rows.route_exchange[rows_of(window.route)],
-            exchanges=self._rows.exchanges, req_ns=req, has_req_ns=has_req, codes=self._symbols,
-        )  # fmt: skip
+            return EventBatch.from_events(list(decoded.batch(
+                self._rows.exchanges, self._rows.route_exchange, self._symbols
+            ).events))  # fmt: skip
+        return decoded.batch(self._rows.exchanges, self._rows.route_exchange, self._symbols)
 
     def _decoder(self, exchange: str) -> Decoder:
         decoder = self._decoders.get(exchange)
@@ -221,9 +210,9 @@ class Driver:
         for row in range(len(window)):
             self._pacer.wait_until(int(window.recv[row]))
             detail = gap_at.get(row)
-            produced, _ = self._rows.decode(
+            produced = self._batch(
                 window.slice(row, row + 1), [] if detail is None else [(0, detail)]
-            )
+            ).events
             for event in produced:
                 for name, strategy in strategies:
                     self.counts.signals[name] += len(strategy.on_event(event) or ())
@@ -231,7 +220,7 @@ class Driver:
         return events
 
     def _count(
-        self, events: list[Event], kind: np.ndarray, rows: int, first: int, last: int, gaps: int
+        self, events: Sequence[Event], kind: np.ndarray, rows: int, first: int, last: int, gaps: int
     ) -> None:
         counts = self.counts
         counts.rows += rows
@@ -255,7 +244,7 @@ class Driver:
         add_into(counts.events_by_type, by_type)
 
 
-def _feeder(strategy: Strategy) -> Callable[[list[Event], EventBatch | None], list[Any]]:
+def _feeder(strategy: Strategy) -> Callable[[Sequence[Event], EventBatch | None], list[Any]]:
     """How the driver hands a window to ``strategy``: its best entry point."""
     on_batch = getattr(strategy, "on_batch", None)
     if on_batch is not None:
@@ -265,7 +254,7 @@ def _feeder(strategy: Strategy) -> Callable[[list[Event], EventBatch | None], li
         return lambda events, batch: on_events(events)
     on_event = strategy.on_event
 
-    def one_by_one(events: list[Event], batch: EventBatch | None) -> list[Any]:
+    def one_by_one(events: Sequence[Event], batch: EventBatch | None) -> list[Any]:
         signals: list[Any] = []
         for event in events:
             found = on_event(event)

@@ -14,9 +14,15 @@ Contract:
   is ``-1`` for the others. Codes are local to the batch (strategies map names, not codes).
 * ``exch_ns``/``req_ns`` hold 0 where the event has no such timestamp (``has_exch_ns``/
   ``has_req_ns`` say which); for :data:`OTHER` events both are absent.
+* ``bid``, ``bid_size``, ``ask``, ``ask_size`` (float64) hold a quote's values; for a trade,
+  ``bid`` is its price and ``bid_size`` its size (also reachable as ``price`` and ``size``), and
+  ``side`` is 0 (taker bought) or 1 (taker sold); other events hold 0.0 and side -1.
 * ``exact`` is False when an integer field of some event does not fit comfortably in int64
   (``|x| >= 2**62``): a strategy must then fall back to its per-event path for the batch, which
   handles Python's unbounded integers. Every integer column is then meaningless.
+* ``events`` is a sequence of the events themselves. The replay builds it lazily (events decoded
+  by the compiled decoder exist only as columns until someone indexes or iterates ``events``), so
+  batch strategies should read columns and index ``events`` only where they need an object.
 
 A batch must not be mutated; strategies only read it.
 """
@@ -32,7 +38,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ticktape.exchanges.events import Event, Quote, Trade
+from ticktape.exchanges.events import BUY, Event, Quote, Trade
 
 QUOTE: Final = 0
 TRADE: Final = 1
@@ -46,8 +52,9 @@ class EventBatch:
     """Events in replay order and their columns (see the module docstring for the contract)."""
 
     __slots__ = (
-        "conn_id", "events", "exact", "exch_ns", "exchange", "exchanges", "has_exch_ns",
-        "has_req_ns", "kind", "recv_ns", "req_ns", "seq", "symbol", "symbols",
+        "ask", "ask_size", "bid", "bid_size", "conn_id", "events", "exact", "exch_ns", "exchange",
+        "exchanges", "has_exch_ns", "has_req_ns", "kind", "recv_ns", "req_ns", "seq", "side",
+        "symbol", "symbols",
     )  # fmt: skip
 
     def __init__(
@@ -66,9 +73,13 @@ class EventBatch:
         has_exch_ns: np.ndarray,
         req_ns: np.ndarray,
         has_req_ns: np.ndarray,
+        values: MarketValues | None = None,
         exact: bool = True,
     ) -> None:
         self.events = events
+        if values is None:
+            values = market_values(events, kind)
+        self.bid, self.bid_size, self.ask, self.ask_size, self.side = values
         self.kind = kind
         self.recv_ns = recv_ns
         self.conn_id = conn_id
@@ -84,7 +95,17 @@ class EventBatch:
         self.exact = exact
 
     def __len__(self) -> int:
-        return len(self.events)
+        return len(self.kind)
+
+    @property
+    def price(self) -> np.ndarray:
+        """Trades' prices (the ``bid`` column; see the module docstring)."""
+        return self.bid
+
+    @property
+    def size(self) -> np.ndarray:
+        """Trades' sizes (the ``bid_size`` column)."""
+        return self.bid_size
 
     @classmethod
     def from_events(cls, events: Sequence[Event]) -> EventBatch:
@@ -129,8 +150,9 @@ class EventBatch:
         from batch to batch (pass the same one for every window). The caller guarantees
         ``|recv_ns| < 2**62``.
         """
-        kind, symbol, stamps, symbols = _read_events(events, codes or SymbolCodes())
-        exch_ns, has_exch_ns, exact = _optional_ints(stamps)
+        columns = object_columns(events, codes or SymbolCodes())
+        kind, symbol, symbols = columns.kind, columns.symbol, columns.symbols
+        exch_ns, has_exch_ns, exact = columns.exch_ns, columns.has_exch_ns, columns.exact
         market = kind != OTHER
         if req_ns is None or has_req_ns is None:
             market_events = compress(events, market.tolist())
@@ -176,9 +198,38 @@ class SymbolCodes:
 
     def learn(self, event: Event, market_kind: int) -> int:
         symbol = event.symbol  # type: ignore[union-attr]
-        code = 2 * self.names.setdefault(symbol, len(self.names)) + market_kind
+        code = 2 * self.code(symbol) + market_kind
         self.by_class[type(event)][symbol] = code
         return code
+
+    def code(self, symbol: str) -> int:
+        """The code of ``symbol`` (a new one if it has none yet)."""
+        return self.names.setdefault(symbol, len(self.names))
+
+    def names_list(self) -> list[str]:
+        """The symbols by code, as they are now."""
+        return list(self.names)
+
+
+class ObjectColumns:
+    """The columns :func:`object_columns` reads from event objects."""
+
+    __slots__ = ("exact", "exch_ns", "has_exch_ns", "kind", "symbol", "symbols")
+
+    def __init__(
+        self, kind: np.ndarray, symbol: np.ndarray, symbols: list[str], exch_ns: np.ndarray,
+        has_exch_ns: np.ndarray, exact: bool,
+    ) -> None:  # fmt: skip
+        self.kind, self.symbol, self.symbols = kind, symbol, symbols
+        self.exch_ns, self.has_exch_ns, self.exact = exch_ns, has_exch_ns, exact
+
+
+def object_columns(events: Sequence[Event], codes: SymbolCodes) -> ObjectColumns:
+    """Kind and symbol codes and ``exch_ns`` of event objects (``exact``: every ``exch_ns``
+    fits, see the module docstring); ``codes`` learns new symbols."""
+    kind, symbol, stamps, symbols = _read_events(events, codes)
+    exch_ns, has_exch_ns, exact = _optional_ints(stamps)
+    return ObjectColumns(kind, symbol, symbols, exch_ns, has_exch_ns, exact)
 
 
 def _read_events(
@@ -230,6 +281,32 @@ def _read_events_slowly(
                 codes[k] = table.learn(event, market_kind)
                 stamps[k] = event.exch_ns  # type: ignore[union-attr]
             k += 1
+
+
+MarketValues = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+"""``(bid, bid_size, ask, ask_size, side)`` columns (see the module docstring)."""
+
+_QUOTE_VALUES: Final = attrgetter("bid", "bid_size", "ask", "ask_size")
+_TRADE_VALUES: Final = attrgetter("price", "size", "side")
+
+
+def market_values(events: Sequence[Event], kind: np.ndarray) -> MarketValues:
+    """The value columns of ``events`` (``kind`` their kind codes), read from the objects."""
+    n = len(kind)
+    values = np.zeros((4, n), dtype=np.float64)
+    side = np.full(n, -1, dtype=np.int8)
+    quotes = np.flatnonzero(kind == QUOTE)
+    if len(quotes):
+        values[:, quotes] = np.array(
+            [_QUOTE_VALUES(events[k]) for k in quotes.tolist()], dtype=np.float64
+        ).T
+    trades = np.flatnonzero(kind == TRADE).tolist()
+    if trades:
+        read = [_TRADE_VALUES(events[k]) for k in trades]
+        values[0, trades] = [r[0] for r in read]
+        values[1, trades] = [r[1] for r in read]
+        side[trades] = [0 if r[2] == BUY else 1 for r in read]
+    return values[0], values[1], values[2], values[3], side
 
 
 _EXCHANGE: Final = attrgetter("exchange")

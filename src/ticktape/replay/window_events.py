@@ -1,0 +1,249 @@
+"""One decoded window: rows read by the compiled decoder (columns) and by Python (objects),
+merged into one :class:`EventBatch` in row order, with event objects built only on demand.
+
+Why lazy: a replay that only feeds batch strategies never needs a ``Quote`` object for a row
+the compiled decoder read; building one costs more than decoding it did. Whoever indexes or
+iterates ``batch.events`` (the digest, ``Tape.events``, per-event strategies, paced replays)
+gets exactly the objects the Python decoder would have built: the same class, the same field
+values (``tests/native`` and ``tests/replay/test_replay_native.py`` check it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any, overload
+
+import numpy as np
+
+from ticktape.exchanges.events import BUY, SELL, Event, Quote, Trade
+from ticktape.replay.merge import NO_REQ, Columns
+from ticktape.strategies.batch import (
+    OTHER,
+    QUOTE,
+    TRADE,
+    EventBatch,
+    SymbolCodes,
+    kind_codes,
+    market_values,
+    object_columns,
+)
+
+NATIVE_QUOTE, NATIVE_TRADE = 1, 2  # fastdecode status codes
+
+
+class NativeRows:
+    """The compiled decoder's output for one window: one slot per row (``status`` 0: not read).
+
+    ``f0..f3`` are bid, bid size, ask, ask size (trades: price, size); ``symbol``/``exchange``
+    are codes (the route's); ``tid_start``/``tid_len`` locate a trade id in the payload.
+    ``synced`` is how far stateful decoders have been told about these rows.
+    """
+
+    __slots__ = (
+        "exch_ns", "exchange", "f0", "f1", "f2", "f3", "has_exch", "side", "status", "symbol",
+        "synced", "tid_len", "tid_start",
+    )  # fmt: skip
+
+    def __init__(self, n: int) -> None:
+        self.status = np.zeros(n, dtype=np.int8)
+        self.f0 = np.zeros(n, dtype=np.float64)
+        self.f1 = np.zeros(n, dtype=np.float64)
+        self.f2 = np.zeros(n, dtype=np.float64)
+        self.f3 = np.zeros(n, dtype=np.float64)
+        self.exch_ns = np.zeros(n, dtype=np.int64)
+        self.has_exch = np.zeros(n, dtype=np.int8)
+        self.side = np.zeros(n, dtype=np.int8)
+        self.tid_start = np.zeros(n, dtype=np.int32)
+        self.tid_len = np.zeros(n, dtype=np.int32)
+        self.symbol = np.zeros(n, dtype=np.int32)
+        self.exchange = np.zeros(n, dtype=np.int32)
+        self.synced = 0
+
+    @classmethod
+    def empty(cls, n: int) -> NativeRows:
+        return cls(n)
+
+
+class WindowEvents:
+    """A decoded window before assembly: ``objs`` (Python events, in order; ``obj_rows[i]`` is
+    the row of ``objs[i]``, a row's Gap first) and ``native`` (None: Python read every row)."""
+
+    __slots__ = ("native", "obj_rows", "objs", "window")
+
+    def __init__(
+        self, window: Columns, objs: list[Event], obj_rows: np.ndarray, native: NativeRows | None
+    ) -> None:
+        self.window = window
+        self.objs = objs
+        self.obj_rows = obj_rows
+        self.native = native
+
+    def batch(
+        self, exchanges: list[str], route_exchange: np.ndarray, codes: SymbolCodes
+    ) -> EventBatch:
+        """Every event of the window, in row order, as one batch (identity columns from rows).
+
+        ``exchanges``/``route_exchange``: exchange names and the code of each route id.
+        """
+        window, objs, native = self.window, self.objs, self.native
+        n = len(window)
+        obj_counts = np.bincount(self.obj_rows, minlength=n) if len(objs) else None
+        if native is None:
+            native_rows = np.zeros(0, dtype=np.int64)
+            counts = obj_counts if obj_counts is not None else np.zeros(n, dtype=np.int64)
+        else:
+            read = native.status != 0
+            native_rows = np.flatnonzero(read)
+            counts = read.astype(np.int64)
+            if obj_counts is not None:
+                counts += obj_counts
+        total = int(counts.sum())
+        identity_rows: np.ndarray | None
+        if total == n and bool((counts == 1).all()):
+            identity_rows = None  # event k is row k
+        else:
+            identity_rows = np.repeat(np.arange(n), counts)
+        if len(native_rows):
+            starts = np.cumsum(counts) - counts
+            native_pos = starts[native_rows]
+            if obj_counts is not None:
+                native_pos = native_pos + obj_counts[native_rows]  # a Gap comes first
+        else:
+            native_pos = native_rows
+        obj_pos: np.ndarray | slice
+        if len(native_rows) == 0:
+            obj_pos = slice(None)
+        elif len(objs):
+            is_obj = np.ones(total, dtype=bool)
+            is_obj[native_pos] = False
+            obj_pos = np.flatnonzero(is_obj)
+        else:
+            obj_pos = np.zeros(0, dtype=np.int64)
+
+        def rows_of(column: np.ndarray) -> np.ndarray:
+            return column if identity_rows is None else column[identity_rows]
+
+        kind = np.empty(total, dtype=np.int8)
+        symbol = np.empty(total, dtype=np.int32)
+        exch_ns = np.zeros(total, dtype=np.int64)
+        has_exch = np.zeros(total, dtype=bool)
+        bid, bid_size, ask, ask_size = (np.zeros(total, dtype=np.float64) for _ in range(4))
+        side = np.full(total, -1, dtype=np.int8)
+        exact = True
+        if objs:
+            columns = object_columns(objs, codes)
+            exact = columns.exact
+            kind[obj_pos] = columns.kind
+            symbol[obj_pos] = columns.symbol
+            exch_ns[obj_pos] = columns.exch_ns
+            has_exch[obj_pos] = columns.has_exch_ns
+            values = market_values(objs, columns.kind)
+            for target, source in zip((bid, bid_size, ask, ask_size, side), values, strict=True):
+                target[obj_pos] = source
+        if len(native_rows):
+            assert native is not None
+            status = native.status[native_rows]
+            kind[native_pos] = np.where(status == NATIVE_QUOTE, QUOTE, TRADE)
+            symbol[native_pos] = native.symbol[native_rows]
+            exch_ns[native_pos] = native.exch_ns[native_rows]
+            has_exch[native_pos] = native.has_exch[native_rows] != 0
+            bid[native_pos] = native.f0[native_rows]
+            bid_size[native_pos] = native.f1[native_rows]
+            ask[native_pos] = np.where(status == NATIVE_QUOTE, native.f2[native_rows], 0.0)
+            ask_size[native_pos] = np.where(status == NATIVE_QUOTE, native.f3[native_rows], 0.0)
+            side[native_pos] = np.where(status == NATIVE_TRADE, native.side[native_rows], -1)
+
+        recv = rows_of(window.recv)
+        market = kind != OTHER
+        req = rows_of(window.req)
+        has_req = (req != NO_REQ) & market
+        req_ns = np.where(has_req, req, 0)
+        batch = EventBatch(
+            (), kind=kind, recv_ns=recv, conn_id=rows_of(window.conn), seq=rows_of(window.seq),
+            exchange=route_exchange[rows_of(window.route)], exchanges=list(exchanges),
+            symbol=symbol, symbols=codes.names_list(), exch_ns=exch_ns, has_exch_ns=has_exch,
+            req_ns=req_ns, has_req_ns=has_req, values=(bid, bid_size, ask, ask_size, side),
+            exact=exact,
+        )  # fmt: skip
+        if not len(native_rows):
+            batch.events = objs
+        else:
+            batch.events = LazyEvents(batch, objs, obj_pos, native_pos, native, native_rows, window)
+        return batch
+
+
+class LazyEvents(Sequence[Event]):
+    """``batch.events`` of a window with compiled rows: objects built when first asked for."""
+
+    __slots__ = ("_batch", "_built", "_tid")
+
+    def __init__(
+        self,
+        batch: EventBatch,
+        objs: list[Event],
+        obj_pos: np.ndarray | slice,
+        native_pos: np.ndarray,
+        native: NativeRows,
+        native_rows: np.ndarray,
+        window: Columns,
+    ) -> None:
+        n = len(batch)
+        self._batch = batch
+        self._built: list[Any] = [None] * n
+        for pos, event in zip(np.arange(n)[obj_pos].tolist(), objs, strict=True):
+            self._built[pos] = event
+        # per event: (payload, tid start, tid len) only for compiled trades
+        self._tid: dict[int, tuple[bytes, int, int]] = {}
+        trades = np.flatnonzero(native.status[native_rows] == NATIVE_TRADE)
+        if len(trades):
+            for pos, row in zip(
+                native_pos[trades].tolist(), native_rows[trades].tolist(), strict=True
+            ):
+                self._tid[pos] = (
+                    window.payload[row], int(native.tid_start[row]), int(native.tid_len[row])
+                )
+
+    def __len__(self) -> int:
+        return len(self._built)
+
+    @overload
+    def __getitem__(self, index: int) -> Event: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[Event]: ...
+    def __getitem__(self, index: int | slice) -> Event | list[Event]:
+        if isinstance(index, slice):
+            return [self[k] for k in range(*index.indices(len(self._built)))]
+        event = self._built[index]
+        if event is None:
+            if index < 0:
+                index += len(self._built)
+            event = self._built[index] = self._build(index)
+        return event  # type: ignore[no-any-return]
+
+    def __iter__(self) -> Iterator[Event]:
+        built = self._built
+        for k in range(len(built)):
+            event = built[k]
+            yield event if event is not None else self[k]
+
+    def _build(self, k: int) -> Event:
+        b = self._batch
+        exchange = b.exchanges[int(b.exchange[k])]
+        symbol = b.symbols[int(b.symbol[k])]
+        exch_ns = int(b.exch_ns[k]) if b.has_exch_ns[k] else None
+        req_ns = int(b.req_ns[k]) if b.has_req_ns[k] else None
+        recv_ns, conn_id, seq = int(b.recv_ns[k]), int(b.conn_id[k]), int(b.seq[k])
+        if b.kind[k] == QUOTE:
+            return Quote(
+                exchange, symbol, recv_ns, exch_ns, conn_id, seq, float(b.bid[k]),
+                float(b.bid_size[k]), float(b.ask[k]), float(b.ask_size[k]), req_ns,
+            )  # fmt: skip
+        payload, start, length = self._tid[k]
+        return Trade(
+            exchange, symbol, recv_ns, exch_ns, conn_id, seq, float(b.bid[k]),
+            float(b.bid_size[k]), SELL if b.side[k] else BUY,
+            payload[start : start + length].decode("ascii"), req_ns,
+        )  # fmt: skip
+
+
+__all__ = ["LazyEvents", "NativeRows", "WindowEvents", "kind_codes"]
