@@ -185,9 +185,7 @@ class WindowDecoder:
         if native is not None and self._remember:
             self._sync(window, native, n)
         counts = np.diff(np.fromiter(ends, np.int64, len(ends)), prepend=0)
-        obj_rows = (
-            np.repeat(np.concatenate(visited), counts) if visited else np.zeros(0, np.int64)
-        )
+        obj_rows = np.repeat(np.concatenate(visited), counts) if visited else np.zeros(0, np.int64)
         if bool((window.req != NO_REQ).any()) and objs:
             _stamp_requests(objs, window.req[obj_rows])
         return WindowEvents(window, objs, obj_rows, native)

@@ -200,7 +200,9 @@ class LazyEvents(Sequence[Event]):
                 native_pos[trades].tolist(), native_rows[trades].tolist(), strict=True
             ):
                 self._tid[pos] = (
-                    window.payload[row], int(native.tid_start[row]), int(native.tid_len[row])
+                    window.payload[row],
+                    int(native.tid_start[row]),
+                    int(native.tid_len[row]),
                 )
 
     def __len__(self) -> int:

@@ -2,7 +2,8 @@
 
 Laid out for the hot path in ``arb.py``. A quote is handled through its :class:`Slot` (found once
 per batch from the batch's codes, or by two dict lookups per event). Per quote a slot stores the
-quote itself and the two numbers every pair test compares, its effective bid and its hurdle;
+quote's values as a :data:`QuoteValues` tuple (built from a batch's columns without any event
+object) and the two numbers every pair test compares, its effective bid and its hurdle;
 the effective ask, the staleness deadline and the connection are functions of the quote and the
 exchange's constants, derived on the rare paths that need them (:meth:`Slot.eff_ask`,
 :attr:`Slot.deadline`). A disconnect forgets the quote (the slot is then neither fresh nor
@@ -21,9 +22,11 @@ from __future__ import annotations
 from math import inf
 from typing import Final
 
-from ticktape.exchanges.events import Quote
-
 NO_DEADLINE: Final = -1  # the deadline of a slot without a live quote
+
+QuoteValues = tuple[int, int, float, float, float, float]
+"""What the strategy keeps of a quote: ``(recv_ns, conn_id, bid, bid_size, ask, ask_size)``."""
+RECV, CONN, BID, BID_SIZE, ASK, ASK_SIZE = range(6)
 
 
 class Book:
@@ -74,13 +77,13 @@ class Slot:
         self.ask_mult, self.bid_mult, self.hurdle_mult = ask_mult, bid_mult, hurdle_mult
         self.limit_ns = limit_ns
         self.open_count = 0  # open episodes of this book involving this exchange
-        self.quote: Quote | None = None  # latest quote; None: none yet, or its connection closed
+        self.quote: QuoteValues | None = None  # latest; None: none yet, or its connection closed
         self.eff_bid = 0.0  # of ``quote``: bid * (1 - fee); 0.0 when the bid side is unusable
         self.hurdle = inf  # of ``quote``: ask * (1 + fee + min_edge); inf when unusable
-        self._ask_of: Quote | None = None  # the quote ``_eff_ask`` was computed for
+        self._ask_of: QuoteValues | None = None  # the quote ``_eff_ask`` was computed for
         self._eff_ask = inf
 
-    def store(self, quote: Quote, eff_ask: float, eff_bid: float, hurdle: float) -> None:
+    def store(self, quote: QuoteValues, eff_ask: float, eff_bid: float, hurdle: float) -> None:
         self.quote, self.eff_bid, self.hurdle = quote, eff_bid, hurdle
         self._ask_of, self._eff_ask = quote, eff_ask
 
@@ -92,7 +95,7 @@ class Slot:
     def deadline(self) -> int:
         """The quote is fresh while ``now < deadline``; :data:`NO_DEADLINE` without a quote."""
         quote = self.quote
-        return NO_DEADLINE if quote is None else quote.recv_ns + self.limit_ns
+        return NO_DEADLINE if quote is None else quote[RECV] + self.limit_ns
 
     def eff_ask(self) -> float:
         """``ask * (1 + fee)`` of the quote; inf when its ask side is unusable (or no quote)."""
@@ -104,10 +107,10 @@ class Slot:
         return self._eff_ask
 
 
-def effective(quote: Quote, slot: Slot) -> tuple[float, float, float, str]:
+def effective(quote: QuoteValues, slot: Slot) -> tuple[float, float, float, str]:
     """``(eff_ask, eff_bid, hurdle, why)`` of ``quote`` on ``slot``'s exchange; ``why`` names
     the unusable part (``crossed``, ``no_bid``, ``no_ask``) or is ``""``."""
-    bid, bid_size, ask, ask_size = quote.bid, quote.bid_size, quote.ask, quote.ask_size
+    _, _, bid, bid_size, ask, ask_size = quote
     if 0.0 < ask < inf and 0.0 < ask_size < inf:
         if 0.0 < bid < inf and 0.0 < bid_size < inf:
             if bid < ask:
@@ -143,7 +146,7 @@ class Episode:
         """Take the book's current prices for this pair; False when nothing changed."""
         buy, sell = self.buy.quote, self.sell.quote
         assert buy is not None and sell is not None
-        ask, ask_size, bid, bid_size = buy.ask, buy.ask_size, sell.bid, sell.bid_size
+        ask, ask_size, bid, bid_size = buy[ASK], buy[ASK_SIZE], sell[BID], sell[BID_SIZE]
         if (
             ask == self.ask
             and ask_size == self.ask_size
