@@ -245,10 +245,12 @@ def _write_exchange(
 
 MODES = {
     "baseline": "read files + orjson.loads each payload (Python loop)",
-    "machinery": "replay with no-op decoders, no strategies: read + merge + driver",
-    "decode": "replay with the real decoders, no strategies",
+    "machinery": "replay with no-op Python decoders, no strategies: read + merge + driver",
+    "decode": "replay with the real decoders (compiled + Python), no strategies",
     "full": "replay: read + merge + decode + arb + latency  <- the headline",
     "full+digest": "the same, plus the SHA-256 event digest (replay --digest)",
+    "python": "full replay with the Python decoders only (compiled decoder off)",
+    "python+digest": "the same with the digest: must equal full+digest's",
 }
 
 
@@ -286,15 +288,24 @@ def _no_decoder(exchange: str) -> Any:
 
 def replay_mode(day: Path, mode: str) -> tuple[int, dict[str, Any]]:
     from ticktape import replay
+    from ticktape.exchanges import registry
 
     tape = replay.open(day)
     if mode == "machinery":
         result = tape.run([], decoder_factory=_no_decoder, digest=False)
     elif mode == "decode":
         result = tape.run([], digest=False)
+    elif mode.startswith("python"):  # any decoder_factory turns the compiled decoder off
+        result = tape.run(
+            ["arb", "latency"], decoder_factory=registry.new_decoder, digest=mode.endswith("digest")
+        )
     else:
         result = tape.run(["arb", "latency"], digest=mode == "full+digest")
-    extra = {"events": result.counts.events, "decode_errors": result.counts.decode_error_total}
+    extra = {
+        "events": result.counts.events,
+        "decode_errors": result.counts.decode_error_total,
+        "digest": result.digest if mode.endswith("digest") else "",
+    }
     return result.counts.rows, extra
 
 
@@ -371,6 +382,9 @@ def main() -> None:
                 f"{rate / base_rate:5.2f}x baseline  {m['cpu_s'] / m['rows'] * 1e9:6.0f} ns/msg  "
                 f"peak RSS {m['rss_mb']:5.0f} MB{note}"
             )
+        same = measured["full+digest"]["digest"] == measured["python+digest"]["digest"]
+        print(f"  digest, compiled + Python decoders == Python decoders only: {same}"
+              f"  ({measured['full+digest']['digest'][:16]}...)")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -109,7 +109,7 @@ def test_exact_duplicate_keys_still_get_one_order_from_the_payload() -> None:
         columns, routes = _columns(rows)
         order = key_order(columns, routes)
         ordered = columns if order is None else columns.take(order)
-        assert ordered.payload.tolist() == [b"a", b"b"]
+        assert ordered.payloads() == [b"a", b"b"]
 
 
 def test_sorted_input_is_not_copied() -> None:

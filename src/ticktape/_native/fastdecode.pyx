@@ -20,6 +20,10 @@ Contract, per row (see ``decode_window``):
 So the compiled path can only ever be faster, never different: refusing is always safe.
 """
 
+from cpython.bytes cimport PyBytes_FromStringAndSize
+from cpython.list cimport PyList_New, PyList_SET_ITEM
+from cpython.mem cimport PyMem_Free, PyMem_Malloc
+from cpython.ref cimport Py_INCREF
 from libc.stdint cimport int64_t
 
 cdef enum:
@@ -90,6 +94,8 @@ def read_one(int codec, bytes payload, bytes expect):
     """One payload through one codec (tests): ``None`` if refused, else a tuple
     ``(status, f0, f1, f2, f3, exch_ns or None, side, trade_id_text)``."""
     cdef Out out
+    out.f0 = out.f1 = out.f2 = out.f3 = 0.0
+    out.exch_ns = 0
     out.has_exch = 0
     out.side = 0
     out.tid_start = 0
@@ -104,7 +110,8 @@ def read_one(int codec, bytes payload, bytes expect):
 
 
 def decode_window(
-    object[:] payloads,
+    const long long[:] addr,
+    const long long[:] size,
     const long long[:] routes,
     const signed char[:] route_codec,
     list route_expect,
@@ -121,23 +128,70 @@ def decode_window(
 ):
     """Read every row of a window that a codec can read; return how many were read.
 
-    ``payloads`` (bytes objects) and ``routes`` (route ids) are the window's columns;
+    ``addr``/``size`` locate each row's payload in memory the caller keeps alive (size -1: no
+    payload) and ``routes`` holds route ids: the window's columns;
     ``route_codec``/``route_expect`` are indexed by route id (``route_expect[r]`` is bytes, or
     None for a route without a codec). Every output column has one slot per row; rows left to
     Python get ``status`` 0 and untouched values.
     """
-    cdef Py_ssize_t n = payloads.shape[0]
+    cdef Py_ssize_t n = addr.shape[0]
     cdef Py_ssize_t n_routes = route_codec.shape[0]
-    cdef Py_ssize_t i, r
-    cdef long long route
-    cdef int codec, got
+    cdef Py_ssize_t r
     cdef Py_ssize_t done = 0
-    cdef Out out
-    cdef object payload
     cdef object expected
-    cdef const unsigned char* p
+    cdef const unsigned char** expect_at
+    cdef Py_ssize_t* expect_len
     if len(route_expect) != n_routes:
         raise ValueError("route_expect and route_codec differ in length")
+    if size.shape[0] != n or routes.shape[0] != n:
+        raise ValueError("addr, size and routes differ in length")
+    expect_at = <const unsigned char**>PyMem_Malloc(max(n_routes, 1) * sizeof(void*))
+    expect_len = <Py_ssize_t*>PyMem_Malloc(max(n_routes, 1) * sizeof(Py_ssize_t))
+    if expect_at == NULL or expect_len == NULL:
+        PyMem_Free(expect_at)
+        PyMem_Free(expect_len)
+        raise MemoryError()
+    for r in range(n_routes):
+        expected = route_expect[r]
+        if type(expected) is bytes:  # route_expect keeps it alive through the call
+            expect_at[r] = <const unsigned char*><bytes>expected
+            expect_len[r] = len(<bytes>expected)
+        else:
+            expect_at[r] = NULL
+            expect_len[r] = 0
+    try:
+        done = _decode_rows(addr, size, routes, route_codec, expect_at, expect_len, status,
+                            f0, f1, f2, f3, exch_ns, has_exch, side, tid_start, tid_len)
+    finally:
+        PyMem_Free(expect_at)
+        PyMem_Free(expect_len)
+    return done
+
+
+cdef Py_ssize_t _decode_rows(
+    const long long[:] addr,
+    const long long[:] size,
+    const long long[:] routes,
+    const signed char[:] route_codec,
+    const unsigned char** expect_at,
+    Py_ssize_t* expect_len,
+    signed char[:] status,
+    double[:] f0,
+    double[:] f1,
+    double[:] f2,
+    double[:] f3,
+    long long[:] exch_ns,
+    signed char[:] has_exch,
+    signed char[:] side,
+    int[:] tid_start,
+    int[:] tid_len,
+) noexcept nogil:
+    cdef Py_ssize_t n = addr.shape[0]
+    cdef Py_ssize_t n_routes = route_codec.shape[0]
+    cdef Py_ssize_t i, done = 0
+    cdef long long route
+    cdef int codec, got
+    cdef Out out
     for i in range(n):
         route = routes[i]
         status[i] = NOT_READ
@@ -146,16 +200,16 @@ def decode_window(
         codec = route_codec[route]
         if codec == 0:
             continue
-        payload = payloads[i]
-        expected = route_expect[route]
-        if type(payload) is not bytes or type(expected) is not bytes:
+        if size[i] < 0 or expect_at[route] == NULL:
             continue
+        out.f2 = out.f3 = 0.0
+        out.exch_ns = 0
         out.has_exch = 0
         out.side = 0
         out.tid_start = 0
         out.tid_len = 0
-        got = read_row(codec, <const unsigned char*><bytes>payload, len(<bytes>payload),
-                       <const unsigned char*><bytes>expected, len(<bytes>expected), &out)
+        got = read_row(codec, <const unsigned char*><size_t>addr[i], <Py_ssize_t>size[i],
+                       expect_at[route], expect_len[route], &out)
         if got == NOT_READ:
             continue
         status[i] = got
@@ -170,6 +224,20 @@ def decode_window(
         tid_len[i] = <int>out.tid_len
         done += 1
     return done
+
+
+def payload_bytes(const long long[:] addr, const long long[:] size):
+    """``bytes`` copies of the memory ranges (None where size is -1): the rows' payloads."""
+    cdef Py_ssize_t i, n = addr.shape[0]
+    out = PyList_New(n)
+    for i in range(n):
+        if size[i] < 0:
+            value = None
+        else:
+            value = PyBytes_FromStringAndSize(<const char*><size_t>addr[i], <Py_ssize_t>size[i])
+        Py_INCREF(value)
+        PyList_SET_ITEM(out, i, value)
+    return out
 
 
 def parse_decimal_text(bytes text):

@@ -103,7 +103,7 @@ class Tape:
             for recv, conn, seq, route, req, binary, payload in zip(
                 window.recv.tolist(), window.conn.tolist(), window.seq.tolist(),
                 window.route.tolist(), window.req.tolist(), window.binary.tolist(),
-                window.payload.tolist(), strict=True,
+                window.payloads(), strict=True,
             ):  # fmt: skip
                 yield Row(
                     recv, routes.exchanges[route], routes.streams[route], conn, seq,

@@ -21,6 +21,7 @@ class ReplayCounts:
     signals: dict[str, int] = field(default_factory=dict)  # strategy -> signals emitted
     first_recv_ns: int | None = None
     last_recv_ns: int | None = None
+    compiled_rows: int = 0  # data rows the compiled decoder read (the rest went to Python)
 
     @property
     def events(self) -> int:
@@ -38,6 +39,7 @@ class ReplayCounts:
         for exchange, by_stream in other.decode_errors.items():
             add_into(self.decode_errors.setdefault(exchange, {}), by_stream)
         self.gaps += other.gaps
+        self.compiled_rows += other.compiled_rows
         add_into(self.signals, other.signals)
         firsts = [t for t in (self.first_recv_ns, other.first_recv_ns) if t is not None]
         lasts = [t for t in (self.last_recv_ns, other.last_recv_ns) if t is not None]

@@ -95,6 +95,7 @@ class WindowDecoder:
         self.codec = np.zeros(0, dtype=np.int8)  # per route id: compiled codec (0: none)
         self.route_symbol = np.zeros(0, dtype=np.int32)  # per route id: symbol code (codecs)
         self._remember: dict[int, Callable[..., None]] = {}  # exchange code -> remember_quote
+        self.compiled_rows = 0  # rows the compiled decoder has read so far
 
     def refresh(self) -> None:
         """Take in routes the merge interned since the last call."""
@@ -200,8 +201,8 @@ class WindowDecoder:
             return None
         native = NativeRows.empty(len(window))
         assert fastdecode is not None
-        fastdecode.decode_window(
-            window.payload, window.route, self.codec, self._expect, native.status,
+        self.compiled_rows += fastdecode.decode_window(
+            window.addr, window.size, window.route, self.codec, self._expect, native.status,
             native.f0, native.f1, native.f2, native.f3, native.exch_ns, native.has_exch,
             native.side, native.tid_start, native.tid_len,
         )  # fmt: skip
@@ -261,7 +262,7 @@ class WindowDecoder:
         routes = window.route[rows]
         handlers = self.handler[routes].tolist()
         streams = self.stream[routes].tolist()
-        payloads = window.payload[rows].tolist()
+        payloads = window.payloads(rows)
         recv = window.recv[rows].tolist()
         conn = window.conn[rows].tolist()
         seq = window.seq[rows].tolist()

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Protocol
+from typing import Any, Final, Protocol
 
 import numpy as np
 import pyarrow as pa
@@ -68,6 +68,9 @@ def default_decoder_factory(exchange: str) -> Decoder:
     return registry.new_decoder(exchange)  # type: ignore[no-any-return]
 
 
+_REGISTRY_DECODERS: Final = default_decoder_factory
+
+
 class Driver:
     """Turns ordered row windows into events, feeds strategies, keeps counts and the digest.
 
@@ -100,9 +103,9 @@ class Driver:
         self._last_seq: dict[int, int] = {}
         self._routes = routes
         self._symbols = SymbolCodes()  # symbol codes of the batches, learned once per replay
-        self._rows = WindowDecoder(
-            routes, self._decoder, native=decoder_factory is None, codes=self._symbols
-        )
+        # The compiled decoder stands in for the registry's decoders only (see decoding.py).
+        native = self._decoder_factory is _REGISTRY_DECODERS
+        self._rows = WindowDecoder(routes, self._decoder, native=native, codes=self._symbols)
         self._feeds = [(name, _feeder(strategy)) for name, strategy in self.strategies.items()]
         self._finished = False
 
@@ -133,6 +136,7 @@ class Driver:
                 signals[name] += len(feed(events, batch) or ())
 
         self._count(events, kind, rows, int(window.recv[0]), int(window.recv[-1]), len(gaps))
+        self.counts.compiled_rows = self._rows.compiled_rows
         if self.digest is not None:
             self.digest.update(events if type(events) is list else list(events))
         if self._progress is not None:

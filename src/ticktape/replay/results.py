@@ -79,6 +79,13 @@ def format_summary(
         head += f" in {elapsed_s:.2f} s ({counts.rows / elapsed_s:,.0f} rows/s)"
     lines = [head]
     lines.append("rows:   " + _tally(counts.rows_by_kind))
+    data_rows = counts.rows_by_kind.get("data", 0)
+    if data_rows:
+        share = counts.compiled_rows / data_rows
+        lines.append(
+            f"decoded: {counts.compiled_rows:,} data rows by the compiled decoder ({share:.0%}), "
+            f"{data_rows - counts.compiled_rows:,} by the Python decoders"
+        )
     lines.append("events: " + _tally(counts.events_by_type))
     if counts.gaps:
         lines.append(f"gaps:   {counts.gaps:,} (seq jumps; see Gap events)")

@@ -175,7 +175,7 @@ class WindowEvents:
 class LazyEvents(Sequence[Event]):
     """``batch.events`` of a window with compiled rows: objects built when first asked for."""
 
-    __slots__ = ("_batch", "_built", "_tid")
+    __slots__ = ("_batch", "_built", "_native", "_native_pos", "_native_rows", "_window")
 
     def __init__(
         self,
@@ -192,18 +192,10 @@ class LazyEvents(Sequence[Event]):
         self._built: list[Any] = [None] * n
         for pos, event in zip(np.arange(n)[obj_pos].tolist(), objs, strict=True):
             self._built[pos] = event
-        # per event: (payload, tid start, tid len) only for compiled trades
-        self._tid: dict[int, tuple[bytes, int, int]] = {}
-        trades = np.flatnonzero(native.status[native_rows] == NATIVE_TRADE)
-        if len(trades):
-            for pos, row in zip(
-                native_pos[trades].tolist(), native_rows[trades].tolist(), strict=True
-            ):
-                self._tid[pos] = (
-                    window.payload[row],
-                    int(native.tid_start[row]),
-                    int(native.tid_len[row]),
-                )
+        self._native = native  # for trade ids: event native_pos[i] came from native_rows[i]
+        self._native_pos = native_pos
+        self._native_rows = native_rows
+        self._window = window
 
     def __len__(self) -> int:
         return len(self._built)
@@ -240,7 +232,9 @@ class LazyEvents(Sequence[Event]):
                 exchange, symbol, recv_ns, exch_ns, conn_id, seq, float(b.bid[k]),
                 float(b.bid_size[k]), float(b.ask[k]), float(b.ask_size[k]), req_ns,
             )  # fmt: skip
-        payload, start, length = self._tid[k]
+        row = int(self._native_rows[int(np.searchsorted(self._native_pos, k))])
+        start, length = int(self._native.tid_start[row]), int(self._native.tid_len[row])
+        payload = self._window.payload(row)
         return Trade(
             exchange, symbol, recv_ns, exch_ns, conn_id, seq, float(b.bid[k]),
             float(b.bid_size[k]), SELL if b.side[k] else BUY,

@@ -38,7 +38,8 @@ path; ``test_arb_rules.py`` (hand-computed answers) and a brute-force reference 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
+from itertools import islice
 from math import inf
 from typing import Any, Final
 
@@ -165,17 +166,20 @@ class ArbStrategy:
             return self.on_events(batch.events)
         out: list[Signal] = []
         slots, disconnects = self._batch_slots(batch)
-        quotes = list(zip(
+        # One pass over an iterator of value tuples: a list of them would keep 64k tuples alive
+        # and make the garbage collector walk them again and again.
+        quotes = zip(
             batch.recv_ns.tolist(), batch.conn_id.tolist(), batch.bid.tolist(),
             batch.bid_size.tolist(), batch.ask.tolist(), batch.ask_size.tolist(), strict=True,
-        ))  # fmt: skip
+        )  # fmt: skip
         start = 0
         for stop in [*disconnects, n]:  # Disconnected events split the batch
             if start or stop < n:
-                self._quotes_inline(quotes[start:stop], slots[start:stop], out)
+                self._quotes_inline(islice(quotes, stop - start), slots[start:stop], out)
             else:
                 self._quotes_inline(quotes, slots, out)
             if stop < n:
+                next(quotes)
                 event = batch.events[stop]
                 if event.recv_ns >= self._next_deadline:
                     self._expire(event.recv_ns, out)
@@ -185,7 +189,7 @@ class ArbStrategy:
         return out
 
     def _quotes_inline(
-        self, quotes: Sequence[QuoteValues], slots: list[Any], out: list[Signal]
+        self, quotes: Iterable[QuoteValues], slots: list[Any], out: list[Signal]
     ) -> None:
         """The batch loop over events without a Disconnected: ``quotes[k]`` holds event ``k``'s
         values (from the batch columns; only ``recv_ns`` means anything for non-quotes) and
