@@ -26,7 +26,12 @@ NO_DEADLINE: Final = -1  # the deadline of a slot without a live quote
 
 QuoteValues = tuple[int, int, float, float, float, float]
 """What the strategy keeps of a quote: ``(recv_ns, conn_id, bid, bid_size, ask, ask_size)``."""
-RECV, CONN, BID, BID_SIZE, ASK, ASK_SIZE = range(6)
+RECV: Final = 0  # positions in QuoteValues
+CONN: Final = 1
+BID: Final = 2
+BID_SIZE: Final = 3
+ASK: Final = 4
+ASK_SIZE: Final = 5
 
 
 class Book:
