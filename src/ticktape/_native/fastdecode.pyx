@@ -24,6 +24,7 @@ from cpython.bytes cimport PyBytes_FromStringAndSize
 from cpython.list cimport PyList_New, PyList_SET_ITEM
 from cpython.mem cimport PyMem_Free, PyMem_Malloc
 from cpython.ref cimport Py_INCREF
+from cpython.unicode cimport PyUnicode_DecodeASCII
 from libc.stdint cimport int64_t
 
 cdef enum:
@@ -235,6 +236,18 @@ def payload_bytes(const long long[:] addr, const long long[:] size):
             value = None
         else:
             value = PyBytes_FromStringAndSize(<const char*><size_t>addr[i], <Py_ssize_t>size[i])
+        Py_INCREF(value)
+        PyList_SET_ITEM(out, i, value)
+    return out
+
+
+def ascii_strings(const long long[:] addr, const int[:] start, const int[:] length):
+    """``str`` of the ASCII bytes at ``addr[i] + start[i]`` (``length[i]`` of them): the trade
+    ids the codecs located (they only accept ASCII there)."""
+    cdef Py_ssize_t i, n = addr.shape[0]
+    out = PyList_New(n)
+    for i in range(n):
+        value = PyUnicode_DecodeASCII(<const char*><size_t>(addr[i] + start[i]), length[i], NULL)
         Py_INCREF(value)
         PyList_SET_ITEM(out, i, value)
     return out

@@ -11,23 +11,25 @@ replay keeps one per exchange for the whole run. Only decoder state that spans a
 can differ: today that is Bybit's per-connection level-1 sides, used only by legacy (pre-2025-03)
 ``orderbook.1`` deltas; snapshots, the other exchanges and all trades decode identically.
 
-Columns are built by collecting events per type and transposing them once with list
-comprehensions (no per-row dicts), so the decoders dominate: measured by ``bench/analysis.py``
-on this machine (one core, 200 k rows of the four exchanges' real wire formats), ``connect``
-decodes and caches ~180 k rows/s, the same speed as the bare decoder loop it is compared
-with (x0.95-1.06). A day is decoded once; queries then read the cache (10 M quotes: per-second
-mids in ~0.26 s).
+With the registry's decoders (the default), a file's rows go through the replay's own window
+decoder (:class:`ticktape.replay.decoding.WindowDecoder`): the compiled decoder reads the common
+frames straight into columns, the Python decoders the rest, exactly as in a replay, and the
+tables are cut from the resulting batch's columns without an event object per row. With a
+custom decoder factory (or integers too large for int64 columns) every row goes through the
+factory's decoder and the events are transposed into columns. ``bench/analysis.py`` measures
+the cold decode. A day is decoded once; queries then read the cache.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from typing import Final
 
 import msgspec
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -143,6 +145,11 @@ def decoder_fingerprint(factory: DecoderFactory | None) -> str:
                 digest.update(entry.read_bytes())
     else:
         digest.update(f"{factory.__module__}.{factory.__qualname__}".encode())
+    native = resources.files("ticktape._native")
+    for entry in sorted(native.iterdir(), key=lambda e: e.name):
+        if entry.name.endswith((".pyx", ".pxi")):  # the compiled decoder's sources
+            digest.update(entry.name.encode())
+            digest.update(entry.read_bytes())
     digest.update(resources.files("ticktape.analysis").joinpath("normalize.py").read_bytes())
     return digest.hexdigest()[:16]
 
@@ -185,6 +192,10 @@ def normalize(raw: pa.Table, factory: DecoderFactory | None = None) -> Normalize
     rows = _data_rows_in_merge_order(raw)
     if rows.num_rows == 0:
         return Normalized.empty()
+    if factory is None or _is_registry(factory):
+        batched = _normalize_batched(rows)
+        if batched is not None:
+            return batched
     new_decoder = factory or default_decoder_factory()
     decoders: dict[str, Decoder] = {}
     quotes: list[Quote] = []
@@ -215,6 +226,94 @@ def normalize(raw: pa.Table, factory: DecoderFactory | None = None) -> Normalize
             elif kind is Gap or kind is DecodeError:
                 issues.append(_issue(event))  # type: ignore[arg-type]
     return Normalized(_quotes_table(quotes), _trades_table(trades), _issues_table(issues))
+
+
+def _normalize_batched(rows: pa.Table) -> Normalized | None:
+    """The registry's decoders through the replay's window decoder (see the module docstring);
+    None when the batch's integer columns cannot hold the values (the caller then decodes
+    event by event)."""
+    from ticktape.exchanges.registry import new_decoder
+    from ticktape.replay.decoding import WindowDecoder, failing_decoder
+    from ticktape.replay.merge import NO_REQ, Columns, Routes, payload_locations
+    from ticktape.strategies.batch import QUOTE, TRADE, SymbolCodes
+
+    routes = Routes()
+    payload = rows.column("payload").combine_chunks()
+    addr, size = payload_locations(payload)
+    columns = Columns(
+        recv=rows.column("recv_ns").to_numpy(),
+        conn=rows.column("conn_id").to_numpy(),
+        seq=rows.column("seq").to_numpy(),
+        route=routes.route_ids(rows),
+        req=pc.fill_null(rows.column("req_ns"), NO_REQ).to_numpy(),
+        binary=np.zeros(rows.num_rows, dtype=bool),
+        addr=addr,
+        size=size,
+        keep=(payload,),
+    )
+    if not (_fits(columns.recv) and _fits(columns.conn) and _fits(columns.seq)):
+        return None
+    decoders: dict[str, Decoder] = {}
+
+    def decoder_for(exchange: str) -> Decoder:
+        if exchange not in decoders:
+            try:
+                decoders[exchange] = new_decoder(exchange)
+            except Exception as exc:
+                message = f"no decoder for exchange {exchange!r}: {exc}"
+                decoders[exchange] = failing_decoder(exchange, message)
+        return decoders[exchange]
+
+    codes = SymbolCodes()
+    window = WindowDecoder(routes, decoder_for, native=True, codes=codes)
+    batch = window.decode(columns).batch(window.exchanges, window.route_exchange, codes)
+    if not batch.exact:
+        return None
+    exchanges = pa.array(window.exchanges, pa.string())
+    symbols = pa.array(batch.symbols, pa.string())
+
+    def table(kind: int, schema: pa.Schema, values: dict[str, object]) -> pa.Table:
+        at = np.flatnonzero(batch.kind == kind)
+        base = {
+            "exchange": pa.DictionaryArray.from_arrays(batch.exchange[at], exchanges),
+            "symbol": pa.DictionaryArray.from_arrays(batch.symbol[at], symbols),
+            "recv_ns": batch.recv_ns[at],
+            "exch_ns": pa.array(batch.exch_ns[at], mask=~batch.has_exch_ns[at]),
+            "conn_id": batch.conn_id[at],
+            "seq": batch.seq[at],
+            "req_ns": pa.array(batch.req_ns[at], mask=~batch.has_req_ns[at]),
+        }
+        picked = {name: (v(at) if callable(v) else v) for name, v in values.items()}
+        return pa.table({name: {**base, **picked}[name] for name in schema.names}, schema=schema)
+
+    events = batch.events
+    quotes = table(QUOTE, QUOTES_SCHEMA, {
+        "bid": lambda at: batch.bid[at], "bid_size": lambda at: batch.bid_size[at],
+        "ask": lambda at: batch.ask[at], "ask_size": lambda at: batch.ask_size[at],
+    })  # fmt: skip
+    sides = pa.array(["buy", "sell"], pa.string())
+    trades = table(TRADE, TRADES_SCHEMA, {
+        "price": lambda at: batch.bid[at], "size": lambda at: batch.bid_size[at],
+        "side": lambda at: pa.DictionaryArray.from_arrays(batch.side[at].astype(np.int32), sides),
+        "trade_id": lambda at: _trade_ids(events, at),
+    })  # fmt: skip
+    issues = [
+        _issue(e)  # type: ignore[arg-type]
+        for e in (events[k] for k in np.flatnonzero(batch.kind > TRADE).tolist())
+        if type(e) is Gap or type(e) is DecodeError
+    ]
+    return Normalized(quotes, trades, _issues_table(issues))
+
+
+def _trade_ids(events: Sequence[Event], at: np.ndarray) -> list[str]:
+    trade_ids = getattr(events, "trade_ids", None)  # the replay's lazy events: no objects
+    if trade_ids is not None:
+        return trade_ids(at)  # type: ignore[no-any-return]
+    return [events[k].trade_id for k in at.tolist()]  # type: ignore[union-attr]
+
+
+def _fits(values: np.ndarray) -> bool:
+    return not len(values) or (int(values.max()) < 2**62 and int(values.min()) > -(2**62))
 
 
 def _with_req_ns(event: Event, req_ns: int) -> Event:

@@ -15,6 +15,7 @@ from typing import Any, overload
 
 import numpy as np
 
+from ticktape._native import fastdecode
 from ticktape.exchanges.events import BUY, SELL, Event, Quote, Trade
 from ticktape.replay.merge import NO_REQ, Columns
 from ticktape.strategies.batch import (
@@ -219,6 +220,23 @@ class LazyEvents(Sequence[Event]):
         for k in range(len(built)):
             event = built[k]
             yield event if event is not None else self[k]
+
+    def trade_ids(self, positions: np.ndarray) -> list[str]:
+        """``trade_id`` of the trade events at ``positions`` without building them."""
+        ids: list[str | None] = [self._built[k] and self._built[k].trade_id for k in positions]
+        missing = [i for i, v in enumerate(ids) if v is None]
+        if missing:
+            where = np.searchsorted(self._native_pos, positions[missing])
+            rows = self._native_rows[where]
+            addr = self._window.addr[rows]
+            start, length = self._native.tid_start[rows], self._native.tid_len[rows]
+            if fastdecode is not None:
+                found = fastdecode.ascii_strings(addr, start, length)
+            else:  # pragma: no cover - compiled rows exist only with the extension
+                found = [self._build(int(k)).trade_id for k in positions[missing]]  # type: ignore[union-attr]
+            for i, value in zip(missing, found, strict=True):
+                ids[i] = value
+        return ids  # type: ignore[return-value]
 
     def _build(self, k: int) -> Event:
         b = self._batch
