@@ -12,7 +12,12 @@ extensions = [
         "ticktape._native.fastdecode",
         ["src/ticktape/_native/fastdecode.pyx"],
         extra_compile_args=["-O2"],  # no -ffast-math: the float parsing must stay IEEE exact
-    )
+    ),
+    Extension(
+        "ticktape._native.arbquiet",
+        ["src/ticktape/_native/arbquiet.pyx"],
+        extra_compile_args=["-O2"],  # no -ffast-math: comparisons must stay IEEE (NaN false)
+    ),
 ]
 
 setup(ext_modules=cythonize(extensions, language_level=3, quiet=True))

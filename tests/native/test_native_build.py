@@ -16,19 +16,27 @@ from ticktape import _native
 SOURCES = Path(_native.__file__).parent
 
 
-def test_the_extension_is_built() -> None:
-    assert _native.fastdecode is not None, (
-        "ticktape._native.fastdecode is not built: run `pip install -e .` (needs a C compiler)"
-    )
+def test_the_extensions_are_built() -> None:
+    for name in ("fastdecode", "arbquiet"):
+        assert getattr(_native, name) is not None, (
+            f"ticktape._native.{name} is not built: run `pip install -e .` (needs a C compiler)"
+        )
 
 
 def test_the_build_is_newer_than_its_sources() -> None:
     assert _native.fastdecode is not None
-    built = Path(_native.fastdecode.__file__).stat().st_mtime
-    if built == 0 or "site-packages" in str(_native.fastdecode.__file__):
+    assert _native.arbquiet is not None
+    if "site-packages" in str(_native.fastdecode.__file__):
         return  # a wheel install: no sources next to it
-    sources = [*SOURCES.glob("*.pyx"), *SOURCES.glob("*.pxi")]
-    stale = [p.name for p in sources if p.stat().st_mtime > built]
+    built = {
+        "fastdecode": Path(_native.fastdecode.__file__).stat().st_mtime,
+        "arbquiet": Path(_native.arbquiet.__file__).stat().st_mtime,
+    }
+    sources = {p: "arbquiet" if p.stem == "arbquiet" else "fastdecode" for p in SOURCES.iterdir()}
+    stale = [
+        p.name for p, module in sources.items()
+        if p.suffix in (".pyx", ".pxi") and p.stat().st_mtime > built[module]
+    ]  # fmt: skip
     assert not stale, f"{stale} changed after the build: run `pip install -e .` again"
 
 

@@ -1,18 +1,21 @@
 """Every arbitrage entry point gives exactly the per-event path's signals, tables and summary.
 
-``ArbStrategy.on_batch`` and ``on_events`` (cut anywhere, mixed with ``on_event``) against a
-fresh ``ArbStrategy`` fed one event at a time, on random streams that make every rule fire:
-crossed, locked and one-sided books, zero sizes, repeated prices, disconnects, gaps, staleness,
-several symbols and more exchanges than the initial capacity. What the per-event path must
-compute is pinned elsewhere: hand-computed rules (``test_arb_rules.py``) and a brute-force
+``ArbStrategy.on_batch`` (with the compiled common-case loop, ``_native/arbquiet.pyx``, and with
+the Python loop it stands in for) and ``on_events`` (cut anywhere, mixed with ``on_event``)
+against a fresh ``ArbStrategy`` fed one event at a time, on random streams that make every
+rule fire: crossed, locked and one-sided books, zero sizes, repeated prices, disconnects, gaps,
+staleness, several symbols and more exchanges than the initial capacity. What the per-event
+path must compute is pinned elsewhere: hand-computed rules (``test_arb_rules.py``) and a brute-force
 reference after every event (``test_strategy_determinism.py``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import itertools
 import random
+from collections.abc import Iterator
 
 import pyarrow as pa
 import pytest
@@ -21,6 +24,7 @@ from hypothesis import strategies as st
 from strategy_streams import START_NS, S, market_stream
 
 from ticktape.exchanges.events import Connected, DecodeError, Disconnected, Event, Gap, Quote, Trade
+from ticktape.strategies import arb as arb_module
 from ticktape.strategies.arb import ArbStrategy
 from ticktape.strategies.base import Signal
 from ticktape.strategies.batch import EventBatch
@@ -92,7 +96,32 @@ def one_by_one(events: list[Event], config: dict[str, object]) -> tuple[list[Sig
     return outcome(strategy, signals)
 
 
+@contextlib.contextmanager
+def loop(compiled: bool) -> Iterator[None]:
+    """Run ``on_batch`` with the compiled common case, or with the Python loop only."""
+    saved = arb_module.arbquiet
+    if compiled:
+        assert saved is not None, "the arbquiet extension is not built: pip install -e ."
+    else:
+        arb_module.arbquiet = None
+    try:
+        yield
+    finally:
+        arb_module.arbquiet = saved
+
+
 def chunked(
+    events: list[Event],
+    config: dict[str, object],
+    cuts: list[int],
+    modes: list[str],
+    compiled: bool = True,
+) -> tuple[list[Signal], str, str]:
+    with loop(compiled):
+        return _chunked(events, config, cuts, modes)
+
+
+def _chunked(
     events: list[Event], config: dict[str, object], cuts: list[int], modes: list[str]
 ) -> tuple[list[Signal], str, str]:
     strategy = ArbStrategy(**config)  # type: ignore[arg-type]
@@ -117,12 +146,14 @@ def chunked(
     st.sampled_from(range(len(CONFIGS))),
     st.lists(st.integers(min_value=0, max_value=200), max_size=8),
     st.lists(st.sampled_from(["batch", "events", "event"]), max_size=4),
+    st.booleans(),
 )
 def test_any_cut_and_any_entry_point_match_one_by_one(
-    raw: list[tuple], config: int, cuts: list[int], modes: list[str]
+    raw: list[tuple], config: int, cuts: list[int], modes: list[str], compiled: bool
 ) -> None:
     events = build_events(raw)
-    assert chunked(events, CONFIGS[config], cuts, modes) == one_by_one(events, CONFIGS[config])
+    expected = one_by_one(events, CONFIGS[config])
+    assert chunked(events, CONFIGS[config], cuts, modes, compiled) == expected
 
 
 @pytest.mark.parametrize("config", CONFIGS)
@@ -133,6 +164,7 @@ def test_long_streams_in_windows_match_one_by_one(config: dict[str, object], rat
     cuts = sorted(rng.randrange(len(events)) for _ in range(6))
     expected = one_by_one(events, config)
     assert chunked(events, config, cuts, ["batch"]) == expected
+    assert chunked(events, config, cuts, ["batch"], compiled=False) == expected
     assert chunked(events, config, cuts, ["events", "batch"]) == expected
     if rate:
         assert expected[0], "the stream should open episodes"

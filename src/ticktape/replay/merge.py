@@ -120,9 +120,10 @@ class Columns:
     @classmethod
     def from_table(cls, table: pa.Table, routes: Routes) -> Columns:
         """Convert a normalized recording table (see ``reader.normalize``)."""
-        payload = table.column("payload")
-        array = payload.combine_chunks() if payload.num_chunks != 1 else payload.chunk(0)
-        addr, size = payload_locations(array)
+        chunks = table.column("payload").chunks  # located in place: no copy of the bytes
+        located = [payload_locations(chunk) for chunk in chunks]
+        addr = np.concatenate([a for a, _ in located]) if located else np.zeros(0, np.int64)
+        size = np.concatenate([n for _, n in located]) if located else np.zeros(0, np.int64)
         return cls(
             recv=_int64(table, "recv_ns"),
             conn=_int64(table, "conn_id"),
@@ -132,7 +133,7 @@ class Columns:
             binary=table.column("binary").to_numpy(),
             addr=addr,
             size=size,
-            keep=(array,),
+            keep=tuple(chunks),
         )
 
     def take(self, order: np.ndarray) -> Columns:

@@ -173,6 +173,23 @@ class WindowEvents:
         return batch
 
 
+class _Columns:
+    """The batch columns :class:`LazyEvents` builds events from. Holding them rather than the
+    batch avoids a reference cycle (batch -> events -> batch), which only the cyclic garbage
+    collector could free: with few Python objects allocated per window it seldom runs, and each
+    uncollected window would keep its Arrow payload buffers alive (memory grew with the day)."""
+
+    __slots__ = (
+        "ask", "ask_size", "bid", "bid_size", "conn_id", "exch_ns", "exchange", "exchanges",
+        "has_exch_ns", "has_req_ns", "kind", "recv_ns", "req_ns", "seq", "side", "symbol",
+        "symbols",
+    )  # fmt: skip
+
+    def __init__(self, batch: EventBatch) -> None:
+        for name in self.__slots__:
+            setattr(self, name, getattr(batch, name))
+
+
 class LazyEvents(Sequence[Event]):
     """``batch.events`` of a window with compiled rows: objects built when first asked for."""
 
@@ -189,7 +206,7 @@ class LazyEvents(Sequence[Event]):
         window: Columns,
     ) -> None:
         n = len(batch)
-        self._batch = batch
+        self._batch = _Columns(batch)  # not the batch itself: batch.events is this object
         self._built: list[Any] = [None] * n
         for pos, event in zip(np.arange(n)[obj_pos].tolist(), objs, strict=True):
             self._built[pos] = event

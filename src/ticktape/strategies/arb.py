@@ -41,12 +41,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from itertools import islice
-from math import inf
+from math import inf, nan
 from typing import Any, Final
 
 import numpy as np
 import pyarrow as pa
 
+from ticktape._native import arbquiet
 from ticktape.exchanges.events import Disconnected, Event, Quote
 from ticktape.strategies import arb_tables as tables
 from ticktape.strategies import fees
@@ -57,6 +58,7 @@ from ticktape.strategies.arb_book import (
     Episode,
     QuoteValues,
     Slot,
+    State,
     effective,
 )
 from ticktape.strategies.base import Signal, StrategyConfigError, ns_from_seconds
@@ -119,6 +121,8 @@ class ArbStrategy:
         self._finished = False
         self._signals = tables.Columns(tables.SIGNALS_SCHEMA)
         self._episodes = tables.Columns(tables.EPISODES_SCHEMA)
+        self._state = State()  # the slots' and books' hot numbers (see arb_book)
+        self._slot_list: list[Slot] = []  # by slot id
 
     # ----------------------------------------------------------------------------- hot path
     def on_event(self, event: Event) -> list[Signal]:
@@ -133,8 +137,13 @@ class ArbStrategy:
             slot = None if by_symbol is None else by_symbol.get(event.symbol)
             if slot is None:
                 slot = self._slot(event.exchange, event.symbol)
-            quote = (now, event.conn_id, event.bid, event.bid_size, event.ask, event.ask_size)
-            self._quotes_inline(((quote, slot),), out)
+            bid, bid_size, ask, ask_size = event.bid, event.bid_size, event.ask, event.ask_size
+            quote = (now, event.conn_id, bid, bid_size, ask, ask_size)
+            if 0.0 < bid < ask < inf and 0.0 < bid_size < inf and 0.0 < ask_size < inf:
+                eff_bid, hurdle = bid * slot.bid_mult, ask * slot.hurdle_mult
+            else:
+                eff_bid, hurdle = 0.0, nan  # not fully usable: never the common case
+            self._quotes_inline(((quote, slot, eff_bid, hurdle),), out)
         elif type(event) is Disconnected:
             self._on_disconnect(event, now, out)
         return out
@@ -163,22 +172,25 @@ class ArbStrategy:
         if not batch.exact:
             return self.on_events(batch.events)
         out: list[Signal] = []
-        slots, disconnects = self._batch_slots(batch)
+        slot_ids, slots, disconnects = self._batch_slots(batch)
+        eff_bid, hurdle = self._batch_effective(batch)
+        if arbquiet is not None:
+            self._compiled_batch(batch, slot_ids, slots, disconnects, eff_bid, hurdle, out)
+            self._last_ns = int(batch.recv_ns[-1])
+            return out
         # One pass over an iterator of value tuples: a list of them would keep 64k tuples alive
         # and make the garbage collector walk them again and again.
         quotes = zip(
             batch.recv_ns.tolist(), batch.conn_id.tolist(), batch.bid.tolist(),
             batch.bid_size.tolist(), batch.ask.tolist(), batch.ask_size.tolist(), strict=True,
         )  # fmt: skip
+        by_event = [_PASS if i < 0 else slots[i] for i in slot_ids.tolist()]
+        events = zip(quotes, by_event, eff_bid.tolist(), hurdle.tolist(), strict=True)
         start = 0
         for stop in [*disconnects, n]:  # Disconnected events split the batch
-            if start or stop < n:
-                part = zip(islice(quotes, stop - start), slots[start:stop], strict=True)
-                self._quotes_inline(part, out)
-            else:
-                self._quotes_inline(zip(quotes, slots, strict=True), out)
+            self._quotes_inline(islice(events, stop - start) if stop < n else events, out)
             if stop < n:
-                next(quotes)
+                next(events)
                 event = batch.events[stop]
                 if event.recv_ns >= self._next_deadline:
                     self._expire(event.recv_ns, out)
@@ -187,12 +199,67 @@ class ArbStrategy:
         self._last_ns = int(batch.recv_ns[-1])
         return out
 
-    def _quotes_inline(self, events: Iterable[tuple[QuoteValues, Any]], out: list[Signal]) -> None:
-        """The loop every quote goes through (batch or not), over ``(values, slot)`` pairs of
-        events without a Disconnected: ``values`` are the event's (from the batch columns; only
-        ``recv_ns`` means anything for non-quotes) and ``slot`` is the Slot of a quote, or
-        ``_PASS`` for an event that only advances time. While no episode is open (the usual
-        case) there is no deadline to watch, so time is not even read.
+    def _compiled_batch(
+        self,
+        batch: EventBatch,
+        slot_ids: np.ndarray,
+        slots: list[Any],
+        disconnects: list[int],
+        eff_bid: np.ndarray,
+        hurdle: np.ndarray,
+        out: list[Signal],
+    ) -> None:
+        """:meth:`on_batch` with the common case compiled (``_native/arbquiet.pyx``): the
+        compiled loop stores common-case quotes and stops at every other event, which goes
+        through :meth:`_quotes_inline` as a batch of one, exactly as the Python loop would."""
+        assert arbquiet is not None
+        state = self._state
+        recv, conn = batch.recv_ns, batch.conn_id
+        bid, bid_size, ask, ask_size = batch.bid, batch.bid_size, batch.ask, batch.ask_size
+        state.source = (recv, conn, bid, bid_size, ask, ask_size)
+        run = arbquiet.quiet_run
+        ids = slot_ids.tolist() if len(slots) else []
+        k = 0
+        n = len(batch)
+        try:
+            for stop in [*disconnects, n]:  # Disconnected events split the batch
+                while k < stop:
+                    k = run(
+                        k, stop, slot_ids, recv, eff_bid, hurdle, self._next_deadline,
+                        state.eff_bid, state.hurdle, state.open_count, state.at, state.book_of,
+                        state.top_bid, state.low_hurdle,
+                    )  # fmt: skip
+                    if k < stop:  # Python's turn: a deadline passed, or not the common case
+                        s = ids[k]
+                        quote = (
+                            int(recv[k]), int(conn[k]), float(bid[k]), float(bid_size[k]),
+                            float(ask[k]), float(ask_size[k]),
+                        )  # fmt: skip
+                        slot = _PASS if s < 0 else slots[s]
+                        self._quotes_inline(
+                            ((quote, slot, float(eff_bid[k]), float(hurdle[k])),), out
+                        )
+                        k += 1
+                if stop < n:
+                    event = batch.events[stop]
+                    if event.recv_ns >= self._next_deadline:
+                        self._expire(event.recv_ns, out)
+                    self._on_disconnect(event, event.recv_ns, out)  # type: ignore[arg-type]
+                    k = stop + 1
+        finally:
+            state.settle()
+
+    def _quotes_inline(
+        self, events: Iterable[tuple[QuoteValues, Any, float, float]], out: list[Signal]
+    ) -> None:
+        """The loop every quote goes through (batch or not), over ``(values, slot, eff_bid,
+        hurdle)`` of events without a Disconnected: ``values`` are the event's (from the batch
+        columns; only ``recv_ns`` means anything for non-quotes), ``slot`` is the Slot of a
+        quote, or ``_PASS`` for an event that only advances time, and ``eff_bid``/``hurdle``
+        are the quote's ``bid * (1 - fee)`` and ``ask * (1 + fee + min_edge)`` when all four of
+        its values are usable (positive, finite, bid < ask), else NaN as hurdle (every
+        comparison with NaN is false). While no episode is open (the usual case) there is no
+        deadline to watch, so time is not even read.
 
         The common case is decided here, written out because a call per quote would cost more
         than the test itself: a fully usable quote, on a slot with no open episode, that cannot
@@ -202,7 +269,11 @@ class ArbStrategy:
         next_deadline = self._next_deadline
         watching = next_deadline != _NEVER
         skip = _PASS
-        for quote, slot in events:
+        state = self._state
+        open_count, at, quotes = state.open_count, state.at, state.quotes
+        slot_eff_bid, slot_hurdle = state.eff_bid, state.hurdle
+        top_bid, low_hurdle = state.top_bid, state.low_hurdle
+        for quote, slot, eff_bid, hurdle in events:
             now = quote[0]
             if watching and now >= next_deadline:
                 self._expire(now, out)
@@ -210,24 +281,18 @@ class ArbStrategy:
                 watching = next_deadline != _NEVER
             if slot is skip:
                 continue
-            _, _, bid, bid_size, ask, ask_size = quote
-            if (
-                0.0 < bid < ask < inf
-                and 0.0 < bid_size < inf
-                and 0.0 < ask_size < inf
-                and not slot.open_count
-            ):
-                book = slot.book
-                eff_bid = bid * slot.bid_mult
-                hurdle = ask * slot.hurdle_mult
-                if hurdle >= book.top_bid and eff_bid <= book.low_hurdle:
-                    slot.quote = quote
-                    slot.eff_bid = eff_bid
-                    slot.hurdle = hurdle
-                    if eff_bid > book.top_bid:
-                        book.top_bid = eff_bid
-                    if hurdle < book.low_hurdle:
-                        book.low_hurdle = hurdle
+            s = slot.id
+            if not open_count[s]:
+                b = slot.book.id
+                if hurdle >= top_bid[b] and eff_bid <= low_hurdle[b]:
+                    quotes[s] = quote
+                    at[s] = -1
+                    slot_eff_bid[s] = eff_bid
+                    slot_hurdle[s] = hurdle
+                    if eff_bid > top_bid[b]:
+                        top_bid[b] = eff_bid
+                    if hurdle < low_hurdle[b]:
+                        low_hurdle[b] = hurdle
                     continue
             self._on_quote(quote, slot, now, out)
             next_deadline = self._next_deadline
@@ -381,7 +446,7 @@ class ArbStrategy:
             i = self._add_exchange(exchange)
         book = self._books.get(symbol)
         if book is None:
-            book = self._books[symbol] = Book(symbol, self._cap)
+            book = self._books[symbol] = Book(symbol, self._cap, self._state)
         slot = book.slots[i]
         if slot is None:
             slot = book.slots[i] = Slot(
@@ -389,14 +454,16 @@ class ArbStrategy:
                 self._limit_ns[i],
             )  # fmt: skip
             self._slots.setdefault(exchange, {})[symbol] = slot
+            self._slot_list.append(slot)  # by slot.id
         return slot
 
-    def _batch_slots(self, batch: EventBatch) -> tuple[list[Any], list[int]]:
-        """Per event: its quote's :class:`Slot`, or ``_PASS`` for any other event; and the
-        positions of the :class:`Disconnected` events. Exchanges get their numbers in the order
-        of their first quote, exactly as event by event."""
+    def _batch_slots(self, batch: EventBatch) -> tuple[np.ndarray, list[Any], list[int]]:
+        """Per event: its quote's slot id (-1 for any other event), the slots by id and, for
+        the Python loop, per event its quote's :class:`Slot` or ``_PASS``; and the positions of
+        the :class:`Disconnected` events. Exchanges get their numbers in the order of their
+        first quote, exactly as event by event."""
         kind = batch.kind
-        out = np.full(len(kind), _PASS, dtype=object)
+        ids = np.full(len(kind), -1, dtype=np.int32)
         quotes = np.flatnonzero(kind == QUOTE)
         if len(quotes):
             exchange = batch.exchange[quotes]
@@ -409,15 +476,36 @@ class ArbStrategy:
             n_symbols = len(batch.symbols)
             pair = exchange.astype(np.int64) * n_symbols + batch.symbol[quotes]
             present = np.flatnonzero(np.bincount(pair))
-            table = np.empty(int(present[-1]) + 1, dtype=object)
+            table = np.empty(int(present[-1]) + 1, dtype=np.int32)
             for code in present.tolist():
                 e, s = divmod(code, n_symbols)
-                table[code] = self._slot(batch.exchanges[e], batch.symbols[s])
-            out[quotes] = table[pair]
+                table[code] = self._slot(batch.exchanges[e], batch.symbols[s]).id
+            ids[quotes] = table[pair]
         events = batch.events
         others = np.flatnonzero(kind == OTHER).tolist()
         disconnects = [k for k in others if type(events[k]) is Disconnected]
-        return out.tolist(), disconnects
+        return ids, self._slot_list, disconnects
+
+    def _batch_effective(self, batch: EventBatch) -> tuple[np.ndarray, np.ndarray]:
+        """Per event, the ``eff_bid`` and ``hurdle`` :meth:`_quotes_inline` expects (NaN hurdle:
+        not a fully usable quote). Same IEEE products as ``bid * slot.bid_mult`` one by one."""
+        bid_mult = np.zeros(max(1, len(batch.exchanges)))
+        hurdle_mult = np.zeros(max(1, len(batch.exchanges)))
+        for code, name in enumerate(batch.exchanges):
+            i = self._index.get(name)
+            if i is not None:
+                bid_mult[code], hurdle_mult[code] = self._bid_mult[i], self._hurdle_mult[i]
+        bid, ask = batch.bid, batch.ask
+        with np.errstate(invalid="ignore", over="ignore"):
+            eff_bid = bid * bid_mult[batch.exchange]
+            hurdle = ask * hurdle_mult[batch.exchange]
+            usable = (
+                (batch.kind == QUOTE) & (bid > 0.0) & (bid < ask) & (ask < inf)
+                & (batch.bid_size > 0.0) & (batch.bid_size < inf)
+                & (batch.ask_size > 0.0) & (batch.ask_size < inf)
+            )  # fmt: skip
+        hurdle[~usable] = nan
+        return eff_bid, hurdle
 
     def _add_exchange(self, exchange: str) -> int:
         i = len(self._exchanges)

@@ -2,8 +2,9 @@
 
 Laid out for the hot path in ``arb.py``. A quote is handled through its :class:`Slot` (found once
 per batch from the batch's codes, or by two dict lookups per event). Per quote a slot stores the
-quote's values as a :data:`QuoteValues` tuple (built from a batch's columns without any event
-object) and the two numbers every pair test compares, its effective bid and its hurdle;
+quote's values (a :data:`QuoteValues` tuple, or for a quote stored by the compiled loop the
+position of its event in the current batch, turned into that tuple when first asked for) and
+the two numbers every pair test compares, its effective bid and its hurdle;
 the effective ask, the staleness deadline and the connection are functions of the quote and the
 exchange's constants, derived on the rare paths that need them (:meth:`Slot.eff_ask`,
 :attr:`Slot.deadline`). A disconnect forgets the quote (the slot is then neither fresh nor
@@ -15,12 +16,20 @@ hurdle is at or above ``top_bid`` and whose bid is at or below ``low_hurdle`` ca
 so (with no open episode on its slot) it is stored and nothing else happens. The bounds only
 loosen between scans, which make them exact again; a loose bound costs a scan that finds nothing,
 never a missed opportunity.
+
+Where the numbers live: the fields the common case reads and writes (each slot's effective bid,
+hurdle, open-episode count and stored-event position, each book's bounds) are columns of one
+:class:`State` (``array.array``: plain C arrays the compiled loop ``_native/arbquiet.pyx`` reads
+and writes in place, and which Python indexes as fast as attributes). :class:`Slot` and
+:class:`Book` expose them as attributes, so the rest of the strategy reads like plain objects.
 """
 
 from __future__ import annotations
 
+from array import array
+from collections.abc import Sequence
 from math import inf
-from typing import Final
+from typing import Any, Final
 
 NO_DEADLINE: Final = -1  # the deadline of a slot without a live quote
 
@@ -34,17 +43,95 @@ ASK: Final = 4
 ASK_SIZE: Final = 5
 
 
+class State:
+    """The columns of every slot and book (see the module docstring); ids are positions.
+
+    ``source`` holds the columns of the batch being processed, ``(recv_ns, conn_id, bid,
+    bid_size, ask, ask_size)`` as numpy arrays: a slot whose ``at`` is ``k >= 0`` holds event
+    ``k`` of that batch. :meth:`settle` turns every such slot's quote into its tuple (call it
+    before ``source`` changes).
+    """
+
+    __slots__ = (
+        "at", "book_of", "eff_bid", "hurdle", "low_hurdle", "open_count", "quotes", "source",
+        "top_bid",
+    )  # fmt: skip
+
+    def __init__(self) -> None:
+        self.eff_bid = array("d")
+        self.hurdle = array("d")
+        self.open_count = array("q")
+        self.at = array("q")
+        self.book_of = array("q")
+        self.quotes: list[QuoteValues | None] = []
+        self.top_bid = array("d")
+        self.low_hurdle = array("d")
+        self.source: Sequence[Any] | None = None
+
+    def new_book(self) -> int:
+        self.top_bid.append(0.0)  # >= every slot's effective bid
+        self.low_hurdle.append(inf)  # <= every slot's hurdle
+        return len(self.top_bid) - 1
+
+    def new_slot(self, book: int) -> int:
+        self.eff_bid.append(0.0)
+        self.hurdle.append(inf)
+        self.open_count.append(0)
+        self.at.append(-1)
+        self.book_of.append(book)
+        self.quotes.append(None)
+        return len(self.quotes) - 1
+
+    def quote(self, slot: int) -> QuoteValues | None:
+        k = self.at[slot]
+        if k >= 0:  # stored by the compiled loop: read it from the batch now
+            assert self.source is not None
+            recv, conn, bid, bid_size, ask, ask_size = self.source
+            self.quotes[slot] = (
+                int(recv[k]), int(conn[k]), float(bid[k]), float(bid_size[k]), float(ask[k]),
+                float(ask_size[k]),
+            )  # fmt: skip
+            self.at[slot] = -1
+        return self.quotes[slot]
+
+    def settle(self) -> None:
+        """Give every slot holding a batch position its quote tuple; forget the batch."""
+        if self.source is not None:
+            for slot, k in enumerate(self.at):
+                if k >= 0:
+                    self.quote(slot)
+        self.source = None
+
+
 class Book:
     """Every exchange's latest quote for one symbol; ``slots[i]`` is exchange number ``i``."""
 
-    __slots__ = ("episodes", "low_hurdle", "slots", "symbol", "top_bid")
+    __slots__ = ("episodes", "id", "slots", "state", "symbol")
 
-    def __init__(self, symbol: str, cap: int) -> None:
+    def __init__(self, symbol: str, cap: int, state: State) -> None:
         self.symbol = symbol
-        self.top_bid = 0.0  # >= every slot's effective bid
-        self.low_hurdle = inf  # <= every slot's hurdle
+        self.state = state
+        self.id = state.new_book()
         self.episodes: list[Episode | None] = [None] * (cap * cap)  # [buy * cap + sell]
         self.slots: list[Slot | None] = [None] * cap  # by exchange number; None: never quoted
+
+    @property
+    def top_bid(self) -> float:
+        """At least every slot's effective bid."""
+        return self.state.top_bid[self.id]
+
+    @top_bid.setter
+    def top_bid(self, value: float) -> None:
+        self.state.top_bid[self.id] = value
+
+    @property
+    def low_hurdle(self) -> float:
+        """At most every slot's hurdle."""
+        return self.state.low_hurdle[self.id]
+
+    @low_hurdle.setter
+    def low_hurdle(self, value: float) -> None:
+        self.state.low_hurdle[self.id] = value
 
     def tighten(self) -> None:
         """Make the bounds exact again (the slots' own maximum and minimum)."""
@@ -69,8 +156,7 @@ class Slot:
     """One exchange's latest quote for one symbol, and that exchange's constants."""
 
     __slots__ = (
-        "_ask_of", "_eff_ask", "ask_mult", "bid_mult", "book", "eff_bid", "hurdle",
-        "hurdle_mult", "index", "limit_ns", "open_count", "quote",
+        "ask_mult", "bid_mult", "book", "hurdle_mult", "id", "index", "limit_ns", "state",
     )  # fmt: skip
 
     def __init__(
@@ -78,19 +164,51 @@ class Slot:
         limit_ns: int,
     ) -> None:  # fmt: skip
         self.book = book
+        self.state = book.state
+        self.id = self.state.new_slot(book.id)
         self.index = index
         self.ask_mult, self.bid_mult, self.hurdle_mult = ask_mult, bid_mult, hurdle_mult
         self.limit_ns = limit_ns
-        self.open_count = 0  # open episodes of this book involving this exchange
-        self.quote: QuoteValues | None = None  # latest; None: none yet, or its connection closed
-        self.eff_bid = 0.0  # of ``quote``: bid * (1 - fee); 0.0 when the bid side is unusable
-        self.hurdle = inf  # of ``quote``: ask * (1 + fee + min_edge); inf when unusable
-        self._ask_of: QuoteValues | None = None  # the quote ``_eff_ask`` was computed for
-        self._eff_ask = inf
+
+    @property
+    def quote(self) -> QuoteValues | None:
+        """The latest quote; None: none yet, or its connection closed."""
+        return self.state.quote(self.id)
+
+    @quote.setter
+    def quote(self, quote: QuoteValues | None) -> None:
+        self.state.quotes[self.id] = quote
+        self.state.at[self.id] = -1
+
+    @property
+    def eff_bid(self) -> float:
+        """Of ``quote``: bid * (1 - fee); 0.0 when the bid side is unusable."""
+        return self.state.eff_bid[self.id]
+
+    @eff_bid.setter
+    def eff_bid(self, value: float) -> None:
+        self.state.eff_bid[self.id] = value
+
+    @property
+    def hurdle(self) -> float:
+        """Of ``quote``: ask * (1 + fee + min_edge); inf when unusable."""
+        return self.state.hurdle[self.id]
+
+    @hurdle.setter
+    def hurdle(self, value: float) -> None:
+        self.state.hurdle[self.id] = value
+
+    @property
+    def open_count(self) -> int:
+        """Open episodes of this book involving this exchange."""
+        return self.state.open_count[self.id]
+
+    @open_count.setter
+    def open_count(self, value: int) -> None:
+        self.state.open_count[self.id] = value
 
     def store(self, quote: QuoteValues, eff_ask: float, eff_bid: float, hurdle: float) -> None:
         self.quote, self.eff_bid, self.hurdle = quote, eff_bid, hurdle
-        self._ask_of, self._eff_ask = quote, eff_ask
 
     def forget(self) -> None:
         """The quote's connection closed: no quote, no usable side."""
@@ -105,11 +223,7 @@ class Slot:
     def eff_ask(self) -> float:
         """``ask * (1 + fee)`` of the quote; inf when its ask side is unusable (or no quote)."""
         quote = self.quote
-        if quote is None:
-            return inf
-        if self._ask_of is not quote:
-            self._ask_of, self._eff_ask = quote, effective(quote, self)[0]
-        return self._eff_ask
+        return inf if quote is None else effective(quote, self)[0]
 
 
 def effective(quote: QuoteValues, slot: Slot) -> tuple[float, float, float, str]:
