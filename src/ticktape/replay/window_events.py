@@ -233,10 +233,47 @@ class LazyEvents(Sequence[Event]):
         return event  # type: ignore[no-any-return]
 
     def __iter__(self) -> Iterator[Event]:
+        self._build_all()
+        return iter(self._built)
+
+    def _build_all(self) -> None:
+        """Build every compiled event at once (column lists, one loop): what iterating costs
+        (the digest, ``Tape.events``), ~5x cheaper than one :meth:`_build` per event."""
         built = self._built
-        for k in range(len(built)):
-            event = built[k]
-            yield event if event is not None else self[k]
+        todo = [k for k in self._native_pos.tolist() if built[k] is None]
+        if not todo:
+            return
+        at = np.array(todo, dtype=np.int64)
+        b = self._batch
+        exchanges = [b.exchanges[c] for c in b.exchange[at].tolist()]
+        symbols = [b.symbols[c] for c in b.symbol[at].tolist()]
+        exch_ns = [
+            v if has else None
+            for v, has in zip(b.exch_ns[at].tolist(), b.has_exch_ns[at].tolist(), strict=True)
+        ]
+        req_ns = [
+            v if has else None
+            for v, has in zip(b.req_ns[at].tolist(), b.has_req_ns[at].tolist(), strict=True)
+        ]
+        is_quote = (b.kind[at] == QUOTE).tolist()
+        trades = [i for i, q in enumerate(is_quote) if not q]
+        trade_ids = dict(zip(trades, self.trade_ids(at[trades]), strict=True)) if trades else {}
+        rows = zip(
+            todo, is_quote, exchanges, symbols, b.recv_ns[at].tolist(), exch_ns,
+            b.conn_id[at].tolist(), b.seq[at].tolist(), b.bid[at].tolist(),
+            b.bid_size[at].tolist(), b.ask[at].tolist(), b.ask_size[at].tolist(),
+            b.side[at].tolist(), req_ns, strict=True,
+        )  # fmt: skip
+        for i, (k, quote, ex, sym, recv, exch, conn, seq, f0, f1, f2, f3, side, req) in enumerate(
+            rows
+        ):
+            if quote:
+                built[k] = Quote(ex, sym, recv, exch, conn, seq, f0, f1, f2, f3, req)
+            else:
+                built[k] = Trade(
+                    ex, sym, recv, exch, conn, seq, f0, f1, SELL if side else BUY, trade_ids[i],
+                    req,
+                )  # fmt: skip
 
     def trade_ids(self, positions: np.ndarray) -> list[str]:
         """``trade_id`` of the trade events at ``positions`` without building them."""
