@@ -33,52 +33,32 @@ def quiet_run(
     double[:] book_low_hurdle,
 ):
     """Store common-case quotes from ``start``; return the first event Python must handle."""
-    if stop > slot_of.shape[0] or stop > recv.shape[0] or stop > eff_bid.shape[0] \
-            or stop > hurdle.shape[0] or start < 0:
-        raise IndexError("quiet_run: start/stop outside the batch")
-    return _run(start, stop, slot_of, recv, eff_bid, hurdle, next_deadline, slot_eff_bid,
-                slot_hurdle, slot_open, slot_at, slot_book, book_top_bid, book_low_hurdle)
-
-
-cdef Py_ssize_t _run(
-    Py_ssize_t start,
-    Py_ssize_t stop,
-    const int[:] slot_of,
-    const long long[:] recv,
-    const double[:] eff_bid,
-    const double[:] hurdle,
-    long long next_deadline,
-    double[:] slot_eff_bid,
-    double[:] slot_hurdle,
-    const long long[:] slot_open,
-    long long[:] slot_at,
-    const long long[:] slot_book,
-    double[:] book_top_bid,
-    double[:] book_low_hurdle,
-) noexcept nogil:
-    cdef Py_ssize_t k
+    cdef Py_ssize_t k = start
     cdef int s
     cdef long long b
     cdef double e, h
-    for k in range(start, stop):
-        if recv[k] >= next_deadline:
-            return k
-        s = slot_of[k]
-        if s < 0:
-            continue  # not a quote: it only advanced time
-        if slot_open[s] != 0:
-            return k
-        b = slot_book[s]
-        e = eff_bid[k]
-        h = hurdle[k]
-        if h >= book_top_bid[b] and e <= book_low_hurdle[b]:
-            slot_at[s] = k
-            slot_eff_bid[s] = e
-            slot_hurdle[s] = h
-            if e > book_top_bid[b]:
-                book_top_bid[b] = e
-            if h < book_low_hurdle[b]:
-                book_low_hurdle[b] = h
-            continue
-        return k
-    return stop
+    if start < 0 or stop > min(slot_of.shape[0], recv.shape[0], eff_bid.shape[0],
+                                hurdle.shape[0]):
+        raise IndexError("quiet_run: start/stop outside the batch")
+    with nogil:
+        while k < stop:
+            if recv[k] >= next_deadline:
+                break
+            s = slot_of[k]
+            if s >= 0:  # a quote (anything else only advanced time)
+                if slot_open[s] != 0:
+                    break
+                b = slot_book[s]
+                e = eff_bid[k]
+                h = hurdle[k]
+                if not (h >= book_top_bid[b] and e <= book_low_hurdle[b]):
+                    break
+                slot_at[s] = k
+                slot_eff_bid[s] = e
+                slot_hurdle[s] = h
+                if e > book_top_bid[b]:
+                    book_top_bid[b] = e
+                if h < book_low_hurdle[b]:
+                    book_low_hurdle[b] = h
+            k += 1
+    return k

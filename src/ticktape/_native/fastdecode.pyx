@@ -146,6 +146,10 @@ def decode_window(
         raise ValueError("route_expect and route_codec differ in length")
     if size.shape[0] != n or routes.shape[0] != n:
         raise ValueError("addr, size and routes differ in length")
+    if min(status.shape[0], f0.shape[0], f1.shape[0], f2.shape[0], f3.shape[0],
+           exch_ns.shape[0], has_exch.shape[0], side.shape[0], tid_start.shape[0],
+           tid_len.shape[0]) < n:
+        raise ValueError("an output column is shorter than the window")
     expect_at = <const unsigned char**>PyMem_Malloc(max(n_routes, 1) * sizeof(void*))
     expect_len = <Py_ssize_t*>PyMem_Malloc(max(n_routes, 1) * sizeof(Py_ssize_t))
     if expect_at == NULL or expect_len == NULL:
@@ -160,70 +164,44 @@ def decode_window(
         else:
             expect_at[r] = NULL
             expect_len[r] = 0
-    try:
-        done = _decode_rows(addr, size, routes, route_codec, expect_at, expect_len, status,
-                            f0, f1, f2, f3, exch_ns, has_exch, side, tid_start, tid_len)
-    finally:
-        PyMem_Free(expect_at)
-        PyMem_Free(expect_len)
-    return done
-
-
-cdef Py_ssize_t _decode_rows(
-    const long long[:] addr,
-    const long long[:] size,
-    const long long[:] routes,
-    const signed char[:] route_codec,
-    const unsigned char** expect_at,
-    Py_ssize_t* expect_len,
-    signed char[:] status,
-    double[:] f0,
-    double[:] f1,
-    double[:] f2,
-    double[:] f3,
-    long long[:] exch_ns,
-    signed char[:] has_exch,
-    signed char[:] side,
-    int[:] tid_start,
-    int[:] tid_len,
-) noexcept nogil:
-    cdef Py_ssize_t n = addr.shape[0]
-    cdef Py_ssize_t n_routes = route_codec.shape[0]
-    cdef Py_ssize_t i, done = 0
+    cdef Py_ssize_t i
     cdef long long route
     cdef int codec, got
     cdef Out out
-    for i in range(n):
-        route = routes[i]
-        status[i] = NOT_READ
-        if route < 0 or route >= n_routes:
-            continue
-        codec = route_codec[route]
-        if codec == 0:
-            continue
-        if size[i] < 0 or expect_at[route] == NULL:
-            continue
-        out.f2 = out.f3 = 0.0
-        out.exch_ns = 0
-        out.has_exch = 0
-        out.side = 0
-        out.tid_start = 0
-        out.tid_len = 0
-        got = read_row(codec, <const unsigned char*><size_t>addr[i], <Py_ssize_t>size[i],
-                       expect_at[route], expect_len[route], &out)
-        if got == NOT_READ:
-            continue
-        status[i] = got
-        f0[i] = out.f0
-        f1[i] = out.f1
-        f2[i] = out.f2
-        f3[i] = out.f3
-        exch_ns[i] = out.exch_ns if out.has_exch else 0
-        has_exch[i] = out.has_exch
-        side[i] = out.side
-        tid_start[i] = <int>out.tid_start
-        tid_len[i] = <int>out.tid_len
-        done += 1
+    try:
+        with nogil:
+            for i in range(n):
+                route = routes[i]
+                status[i] = NOT_READ
+                if route < 0 or route >= n_routes:
+                    continue
+                codec = route_codec[route]
+                if codec == 0 or size[i] < 0 or expect_at[route] == NULL:
+                    continue
+                out.f2 = out.f3 = 0.0
+                out.exch_ns = 0
+                out.has_exch = 0
+                out.side = 0
+                out.tid_start = 0
+                out.tid_len = 0
+                got = read_row(codec, <const unsigned char*><size_t>addr[i], <Py_ssize_t>size[i],
+                               expect_at[route], expect_len[route], &out)
+                if got == NOT_READ:
+                    continue
+                status[i] = got
+                f0[i] = out.f0
+                f1[i] = out.f1
+                f2[i] = out.f2
+                f3[i] = out.f3
+                exch_ns[i] = out.exch_ns if out.has_exch else 0
+                has_exch[i] = out.has_exch
+                side[i] = out.side
+                tid_start[i] = <int>out.tid_start
+                tid_len[i] = <int>out.tid_len
+                done += 1
+    finally:
+        PyMem_Free(expect_at)
+        PyMem_Free(expect_len)
     return done
 
 
