@@ -10,6 +10,11 @@ generators) ARE read, or the codec would be correct but useless.
 
 The codec is always paired with its route the way the replay pairs them: ``native_codec(stream)``
 of the exchange module gives the codec, the canonical symbol and the channel bytes to expect.
+
+Binance and Bybit frames in the exact layout the exchange writes are read by a faster canonical
+reader; everything else goes to the general reader. A leading space is enough to send a frame to
+the general reader, so every frame checked here is also read with one, and both answers must be
+the same (read or refused, and the same values).
 """
 
 from __future__ import annotations
@@ -83,8 +88,11 @@ def route_of(exchange: str, payload: bytes) -> tuple[str, str, bytes] | None:
 
 
 def checked(codec: str, payload: bytes, expect: bytes) -> Read | None:
-    """The codec's answer; if it reads the frame, both Python decoders must agree exactly."""
+    """The codec's answer; if it reads the frame, both Python decoders must agree exactly. The
+    general reader (reached through a leading space) must give the same answer as the codec."""
     got: Read | None = fastdecode.read_one(fastdecode.CODECS[codec], payload, expect)
+    general = fastdecode.read_one(fastdecode.CODECS[codec], b" " + payload, expect)
+    assert general == got, (codec, payload, got, general)
     if got is None:
         return None
     exchange = EXCHANGE_OF[codec]
@@ -385,6 +393,14 @@ SWAPS: list[tuple[str, str, str, str]] = [
     ("match with a level1 field", "kucoin_match", '"symbol"', '"timestamp":1,"symbol"'),
     ("null subject", "kucoin_match", '"trade.l3match"', "null"),
     ("nesting 40 deep", "bybit_trade", '"BT":false', '"BT":' + "[" * 40 + "]" * 40),
+    # known keys again after the part of the frame a canonical reader matches
+    ("maker flag again at the end", "binance_trade", '"M":true', '"M":true,"m":false'),
+    ("book side again at the end", "bybit_book", '"seq":4281281856',
+     '"seq":4281281856,"b":[["1","2"]]'),
+    ("trade price again at the end", "bybit_trade", '"RPI":false', '"RPI":false,"p":"1"'),
+    ("topic again at the end", "bybit_book", '"cts":1680652806502',
+     f'"cts":1680652806502,"topic":"{BYBIT_BOOK}"'),
+    ("type again at the end", "bybit_trade", "}]}", '}],"type":"snapshot"}'),
     ("bad number in a skipped field", "binance_book", "400900217", "0400900217"),
 ]  # fmt: skip
 AGG_TRADE = (
@@ -425,6 +441,82 @@ def test_refused(case: str) -> None:
 def test_nesting_within_the_limit_is_read() -> None:
     payload = _swap("bybit_trade", '"BT":false', '"BT":' + "[" * 20 + "]" * 20)
     accepted("bybit_trade", payload, EXPECT["bybit_trade"])
+
+
+KEY_SPOTS = {
+    # (codec, a key of its canonical frame): one-letter keys are read without a loop, longer
+    # ones by the string scan; an unknown key and a known one of each
+    "binance_book": ['"u":', '"b":', '"stream":'],
+    "binance_trade": ['"M":', '"m":', '"data":'],
+    "bybit_book": ['"s":', '"a":', '"seq":', '"ts":'],
+    "bybit_trade": ['"T":', '"S":', '"RPI":', '"topic":'],
+    "kucoin_level1": ['"subject":', '"bids":'],
+    "kucoin_match": ['"symbol":', '"tradeId":'],
+}
+
+
+@pytest.mark.parametrize("codec", CODEC_NAMES)
+def test_a_key_byte_of_any_value_is_read_exactly_or_refused(codec: str) -> None:
+    """Every byte in place of a key's first letter: only bytes a plain string may hold leave a
+    key the codec can skip or read (and Python must agree); control bytes, quotes, backslashes
+    and non-ASCII bytes refuse the frame."""
+    text = canonical(codec)
+    for spot in KEY_SPOTS[codec]:
+        at = text.index(spot.encode()) + 1
+        for byte in range(256):
+            payload = text[:at] + bytes([byte]) + text[at + 1 :]
+            got = checked(codec, payload, EXPECT[codec])
+            if not 0x20 <= byte <= 0x7E or byte in b'"\\':
+                assert got is None, (codec, payload)
+
+
+OFF_LAYOUT: list[tuple[str, str, str]] = [
+    # (codec, text of its canonical frame, replaced by): frames Python reads that leave the
+    # exchange's own layout part of the way in, so the canonical reader gives up on them late
+    ("binance_book", '"40.66000000"}}', '"40.66000000","x":[1,{"y":null}]}}'),
+    ("binance_book", '"u":400900217,"s":"BTCUSDT",', '"s":"BTCUSDT","u":400900217,'),
+    ("binance_trade", '"M":true', '"M":true,"X":-1.5e3'),
+    ("binance_trade", '"T":1672515782136,', ""),
+    ("bybit_book", '"s":"BTCUSDT",', ""),
+    ("bybit_book", '"0.996816"]]', '"0.996816"]],"b2":[]'),
+    ("bybit_trade", '"T":1786310822605,', ""),
+    ("bybit_trade", '"S":"Buy"', '"S" : "Buy"'),
+    ("bybit_trade", "}]}", '}],"cts":1}'),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("codec", "old", "new"), OFF_LAYOUT)
+def test_frames_off_the_exchange_layout_are_read(codec: str, old: str, new: str) -> None:
+    payload = _swap(codec, old, new)
+    assert values(accepted(codec, payload, EXPECT[codec])) == values(EXPECTED_VALUES[codec])
+
+
+DECIMAL_EDGES = [
+    # digit counts around the 15 a decimal is read in one multiply-add per digit, the limits of
+    # parse_decimal (16 significant digits, 2**53, 22 fraction digits, 64 bytes), and a
+    # mantissa that would wrap around 2**64 to a small number if its digits were not counted
+    "123456789012345", "1234567890123456", "12345678901234567", "12345678901234.5",
+    "123456789012345.6", "1234567890123456.7", "0.000000000000001", "0.0000000000000012345",
+    "0.0000000000000000000001", "0.00000000000000000000001", "1.000000000000000000000000",
+    "100000000000000000000", "18446744073709551623", "18446744073709551616.1",
+    "1.8446744073709551623", "9007199254740992", "9007199254740993", "900719925474099.3",
+    "90071992547409.92", "0.9007199254740993", "9007199254740992.000000000000000000",
+    "1" * 64, "1." + "0" * 62, "1." + "0" * 63, "0." + "0" * 21 + "1", "0." + "0" * 22 + "1",
+    "00", "01.5", "0.", ".0", "1.2.3", "1..2", "0.0", "0", "10.50",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("codec", CODEC_NAMES)
+def test_decimals_at_the_limits_are_read_exactly_or_refused(codec: str) -> None:
+    for path in PRICE_FIELDS[codec]:
+        for text in DECIMAL_EDGES:
+            tree = canonical_tree(codec)
+            set_at(tree, path, text)
+            got = checked(codec, dump(tree).encode(), EXPECT[codec])
+            strict = fastdecode.parse_decimal_text(text.encode())
+            assert (got is None) == (strict is None), (codec, path, text, got)
+            if strict is not None:
+                assert strict == float(text)
 
 
 # ---- hypothesis: random prices, integers, mutated frames ----------------------------------------
