@@ -18,6 +18,11 @@ extensions = [
         ["src/ticktape/_native/arbquiet.pyx"],
         extra_compile_args=["-O2"],  # no -ffast-math: comparisons must stay IEEE (NaN false)
     ),
+    Extension(
+        "ticktape._native.eventpack",
+        ["src/ticktape/_native/eventpack.pyx"],
+        extra_compile_args=["-O2"],
+    ),
 ]
 
 setup(ext_modules=cythonize(extensions, language_level=3, quiet=True))

@@ -7,6 +7,9 @@ decide differently: a row it cannot read exactly as they would is left to them.
 ``arbquiet``: the arbitrage strategy's common case (a quote that cannot open anything) over a
 batch (see ``arbquiet.pyx``); every other event goes back to the strategy's Python code.
 
+``eventpack``: the event digest's msgpack bytes of compiled rows, written from the columns
+(see ``eventpack.pyx``); byte-identical to msgspec encoding the event objects.
+
 The extension is built by ``pip install`` (Cython and a C compiler). Without it (e.g. running from
 a source tree that was never built) :data:`fastdecode` is ``None`` and the replay uses the Python
 decoders alone: same results, slower.
@@ -26,5 +29,10 @@ try:
     from ticktape._native import arbquiet  # type: ignore[attr-defined,no-redef]
 except ImportError:  # not built: the arbitrage strategy's Python loop does everything
     arbquiet = None
+eventpack: ModuleType | None
+try:
+    from ticktape._native import eventpack  # type: ignore[attr-defined,no-redef]
+except ImportError:  # not built: the digest encodes event objects with msgspec
+    eventpack = None
 
-__all__ = ["arbquiet", "fastdecode"]
+__all__ = ["arbquiet", "eventpack", "fastdecode"]

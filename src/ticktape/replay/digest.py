@@ -21,6 +21,7 @@ from typing import Any
 import msgspec
 import pyarrow as pa
 
+from ticktape._native import eventpack
 from ticktape.exchanges.events import Event
 
 
@@ -47,6 +48,14 @@ class EventDigest:
         """Hash ``events`` (in order) after everything hashed so far."""
         if not events:
             return
+        runs = getattr(events, "msgpack_runs", None)  # the replay's lazy events: no objects
+        if runs is not None and eventpack is not None:
+            for chunk in runs(self._encode):
+                self._hash.update(chunk)
+            self.count += len(events)
+            return
+        if type(events) is not list:
+            events = list(events)
         data = self._encode(events)
         self._hash.update(memoryview(data)[_array_header_len(len(events)) :])
         self.count += len(events)

@@ -138,7 +138,7 @@ class Driver:
         self._count(events, kind, rows, int(window.recv[0]), int(window.recv[-1]), len(gaps))
         self.counts.compiled_rows = self._rows.compiled_rows
         if self.digest is not None:
-            self.digest.update(events if type(events) is list else list(events))
+            self.digest.update(events)
         if self._progress is not None:
             self._progress(self.counts.rows, self._total_rows)
         return events

@@ -10,12 +10,12 @@ values (``tests/native`` and ``tests/replay/test_replay_native.py`` check it).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, overload
 
 import numpy as np
 
-from ticktape._native import fastdecode
+from ticktape._native import eventpack, fastdecode
 from ticktape.exchanges.events import BUY, SELL, Event, Quote, Trade
 from ticktape.replay.merge import NO_REQ, Columns
 from ticktape.strategies.batch import (
@@ -274,6 +274,32 @@ class LazyEvents(Sequence[Event]):
                     ex, sym, recv, exch, conn, seq, f0, f1, SELL if side else BUY, trade_ids[i],
                     req,
                 )  # fmt: skip
+
+    def msgpack_runs(self, encode: Callable[[Event], bytes]) -> Iterator[bytes]:
+        """The events' msgpack encodings back to back, in order, as a few chunks: runs of
+        compiled events written from the columns (``_native/eventpack``: the same bytes msgspec
+        writes for the objects), other events through ``encode``. For the event digest."""
+        assert eventpack is not None
+        b = self._batch
+        n = len(self._built)
+        native = np.zeros(n, dtype=bool)
+        native[self._native_pos] = True
+        edges = np.flatnonzero(np.diff(native.astype(np.int8))) + 1
+        exchanges = [name.encode() for name in b.exchanges]
+        symbols = [name.encode() for name in b.symbols]
+        for start, stop in zip([0, *edges.tolist()], [*edges.tolist(), n], strict=True):
+            if not native[start]:
+                yield b"".join(encode(self[k]) for k in range(start, stop))
+                continue
+            at = np.arange(start, stop, dtype=np.int64)
+            trades = at[b.kind[at] == TRADE]
+            ids = dict(zip(trades.tolist(), self.trade_ids(trades), strict=True))
+            yield eventpack.pack_events(
+                at, b.kind, b.exchange, exchanges, b.symbol, symbols, b.recv_ns, b.exch_ns,
+                b.has_exch_ns.view(np.uint8), b.conn_id, b.seq, b.bid, b.bid_size, b.ask,
+                b.ask_size, b.side, b.req_ns, b.has_req_ns.view(np.uint8),
+                [ids[k].encode() if k in ids else b"" for k in at.tolist()],
+            )  # fmt: skip
 
     def trade_ids(self, positions: np.ndarray) -> list[str]:
         """``trade_id`` of the trade events at ``positions`` without building them."""
