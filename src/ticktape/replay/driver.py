@@ -13,18 +13,19 @@ Per window (from :mod:`ticktape.replay.merge`, already in the total order):
 Decode errors are events like any other: counted per exchange and stream, never fatal. A decoder
 that raises despite its contract, or an exchange without a decoder, yields DecodeError events too.
 
-Speed (measured on the bench day, see ``bench/replay.py``): per row, Python does one loop step,
-the decoder call and ``list.extend`` (``decoding.py``); per event, two list comprehensions
-read the type, symbol and ``exch_ns`` for the batch columns (``strategies/batch.py``).
-Everything else is per window and vectorized: route codes, row counts by kind, event counts by
-type (from the batch's kind column), seq gaps (a 16-bit radix sort per window), and the batch
-columns every event shares with its row. Those identity columns (``exchange``, ``recv_ns``,
-``conn_id``, ``seq``, and ``req_ns``, which only the driver sets) are taken from the rows: every
-event carries its row's identity (the contract in ``exchanges/events.py``; decoders are given
-exactly those values; ``tests/replay/test_replay_batches.py`` checks the columns against the
-events' own). Paced replays (``speed`` set) go row by row instead, so strategies see each event
-at its due time. The event digest keeps its byte format (one msgpack encode and one SHA-256
-update per window); it costs about 0.25 µs per event, mostly msgspec encoding the events.
+Speed (measured on the bench day, see ``bench/replay.py``): with the registry's decoders, the
+compiled window decoder reads the common frames into columns in one call per window and only
+the other rows go through a Python loop (``decoding.py``); event objects for compiled rows are
+built only when someone asks (``window_events.py``). Everything else is per window and
+vectorized: route codes, row counts by kind, event counts by type (from the batch's kind
+column), seq gaps (a 16-bit radix sort per window), and the batch columns every event shares
+with its row. Those identity columns (``exchange``, ``recv_ns``, ``conn_id``, ``seq``, and
+``req_ns``, which only the driver sets) are taken from the rows: every event carries its row's
+identity (the contract in ``exchanges/events.py``; decoders are given exactly those values;
+``tests/replay/test_replay_batches.py`` checks the columns against the events' own). Paced
+replays (``speed`` set) go row by row instead, so strategies see each event at its due time.
+The event digest keeps its byte format (each event's msgspec msgpack bytes, back to back); for
+compiled rows the bytes are written from the columns (``_native/eventpack.pyx``).
 """
 
 from __future__ import annotations
