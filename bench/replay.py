@@ -37,6 +37,7 @@ import pyarrow.parquet as pq
 
 from ticktape import schema
 from ticktape.exchanges import binance, bybit, kucoin, mexc
+from ticktape.simulator.protobuf_writer import int_field, len_field
 
 DAY_NS = 1_753_142_400 * 10**9  # 2025-07-22T00:00:00Z
 SYMBOLS = ("BTC-USDT", "ETH-USDT", "SOL-USDT", "XRP-USDT", "DOGE-USDT")
@@ -69,51 +70,31 @@ class MidPrices:
 # --- payloads -----------------------------------------------------------------------------------
 
 
-def _varint(value: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte = value & 0x7F
-        value >>= 7
-        if value:
-            out.append(byte | 0x80)
-        else:
-            out.append(byte)
-            return bytes(out)
-
-
-def _field_bytes(number: int, data: bytes) -> bytes:
-    return _varint(number << 3 | 2) + _varint(len(data)) + data
-
-
-def _field_varint(number: int, value: int) -> bytes:
-    return _varint(number << 3) + _varint(value)
-
-
 def mexc_book_ticker(symbol: str, bid: str, bq: str, ask: str, aq: str, ms: int, ver: int) -> bytes:
     native = symbol.replace("-", "")
     body = (
-        _field_bytes(1, bid.encode()) + _field_bytes(2, bq.encode()) + _field_bytes(3, ask.encode())
-        + _field_bytes(4, aq.encode()) + _field_bytes(5, str(ver).encode())
-        + _field_varint(6, ms - 3)
+        len_field(1, bid.encode()) + len_field(2, bq.encode()) + len_field(3, ask.encode())
+        + len_field(4, aq.encode()) + len_field(5, str(ver).encode())
+        + int_field(6, ms - 3)
     )  # fmt: skip
     channel = f"spot@public.aggre.bookTicker.v3.api.pb@100ms@{native}".encode()
     return (
-        _field_bytes(1, channel) + _field_bytes(3, native.encode()) + _field_varint(6, ms)
-        + _field_bytes(315, body)
+        len_field(1, channel) + len_field(3, native.encode()) + int_field(6, ms)
+        + len_field(315, body)
     )  # fmt: skip
 
 
 def mexc_deals(symbol: str, price: str, qty: str, side: int, ms: int, trade_id: str) -> bytes:
     native = symbol.replace("-", "")
     item = (
-        _field_bytes(1, price.encode()) + _field_bytes(2, qty.encode()) + _field_varint(3, side)
-        + _field_varint(4, ms) + _field_bytes(5, trade_id.encode())
+        len_field(1, price.encode()) + len_field(2, qty.encode()) + int_field(3, side)
+        + int_field(4, ms) + len_field(5, trade_id.encode())
     )  # fmt: skip
-    body = _field_bytes(1, item) + _field_bytes(2, b"spot@public.aggre.deals.v3.api.pb@100ms")
+    body = len_field(1, item) + len_field(2, b"spot@public.aggre.deals.v3.api.pb@100ms")
     channel = f"spot@public.aggre.deals.v3.api.pb@100ms@{native}".encode()
     return (
-        _field_bytes(1, channel) + _field_bytes(3, native.encode()) + _field_varint(6, ms)
-        + _field_bytes(314, body)
+        len_field(1, channel) + len_field(3, native.encode()) + int_field(6, ms)
+        + len_field(314, body)
     )  # fmt: skip
 
 

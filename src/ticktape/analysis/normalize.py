@@ -235,7 +235,7 @@ def _normalize_batched(rows: pa.Table) -> Normalized | None:
     from ticktape.exchanges.registry import new_decoder
     from ticktape.replay.decoding import WindowDecoder, failing_decoder
     from ticktape.replay.merge import NO_REQ, Columns, Routes, payload_locations
-    from ticktape.strategies.batch import QUOTE, TRADE, SymbolCodes
+    from ticktape.strategies.batch import QUOTE, TRADE, SymbolCodes, fits
 
     routes = Routes()
     payload = rows.column("payload").combine_chunks()
@@ -251,7 +251,7 @@ def _normalize_batched(rows: pa.Table) -> Normalized | None:
         size=size,
         keep=(payload,),
     )
-    if not (_fits(columns.recv) and _fits(columns.conn) and _fits(columns.seq)):
+    if not (fits(columns.recv) and fits(columns.conn) and fits(columns.seq)):
         return None
     decoders: dict[str, Decoder] = {}
 
@@ -310,10 +310,6 @@ def _trade_ids(events: Sequence[Event], at: np.ndarray) -> list[str]:
     if trade_ids is not None:
         return trade_ids(at)  # type: ignore[no-any-return]
     return [events[k].trade_id for k in at.tolist()]  # type: ignore[union-attr]
-
-
-def _fits(values: np.ndarray) -> bool:
-    return not len(values) or (int(values.max()) < 2**62 and int(values.min()) > -(2**62))
 
 
 def _with_req_ns(event: Event, req_ns: int) -> Event:

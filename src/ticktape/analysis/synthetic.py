@@ -32,6 +32,7 @@ from ticktape.schema import (
     RECORD_SCHEMA,
     SCHEMA_VERSION,
 )
+from ticktape.simulator.protobuf_writer import int_field, len_field
 
 EXCHANGES: Final = ("binance", "bybit", "kucoin", "mexc")
 _MS: Final = 1_000_000
@@ -39,26 +40,7 @@ _MS: Final = 1_000_000
 Row = tuple[int, str, str, int, int, str, int | None, bool, bytes]
 
 
-# --- MEXC protobuf, by hand: tag = (field << 3) | wire type --------------------------------------
-def _varint(value: int) -> bytes:
-    out = bytearray()
-    value &= (1 << 64) - 1
-    while True:
-        byte = value & 0x7F
-        value >>= 7
-        if value:
-            out.append(byte | 0x80)
-        else:
-            out.append(byte)
-            return bytes(out)
-
-
-def _len_field(number: int, body: bytes) -> bytes:
-    return _varint(number << 3 | 2) + _varint(len(body)) + body
-
-
-def _int_field(number: int, value: int) -> bytes:
-    return _varint(number << 3) + _varint(value)
+# --- MEXC protobuf (the simulator's wire writer: independent of the decoders) -------------------
 
 
 def mexc_book_ticker(
@@ -73,13 +55,13 @@ def mexc_book_ticker(
     """A ``spot@public.aggre.bookTicker.v3.api.pb`` frame (wrapper fields 1, 3, 6 and 315)."""
     channel = f"spot@public.aggre.bookTicker.v3.api.pb@{interval}@{symbol}"
     body = b"".join(
-        _len_field(n, v.encode()) for n, v in ((1, bid), (2, bid_qty), (3, ask), (4, ask_qty))
+        len_field(n, v.encode()) for n, v in ((1, bid), (2, bid_qty), (3, ask), (4, ask_qty))
     )
     return (
-        _len_field(1, channel.encode())
-        + _len_field(3, symbol.encode())
-        + _int_field(6, send_ms)
-        + _len_field(315, body)
+        len_field(1, channel.encode())
+        + len_field(3, symbol.encode())
+        + int_field(6, send_ms)
+        + len_field(315, body)
     )
 
 
@@ -89,21 +71,21 @@ def mexc_deals(
     """A ``spot@public.aggre.deals.v3.api.pb`` frame; deals are (price, qty, 1 buy|2 sell, ms)."""
     channel = f"spot@public.aggre.deals.v3.api.pb@{interval}@{symbol}"
     items = b"".join(
-        _len_field(
+        len_field(
             1,
-            _len_field(1, p.encode())
-            + _len_field(2, q.encode())
-            + _int_field(3, side)
-            + _int_field(4, ms),
+            len_field(1, p.encode())
+            + len_field(2, q.encode())
+            + int_field(3, side)
+            + int_field(4, ms),
         )
         for p, q, side, ms in deals
     )
-    body = items + _len_field(2, channel.encode())
+    body = items + len_field(2, channel.encode())
     return (
-        _len_field(1, channel.encode())
-        + _len_field(3, symbol.encode())
-        + _int_field(6, send_ms)
-        + _len_field(314, body)
+        len_field(1, channel.encode())
+        + len_field(3, symbol.encode())
+        + int_field(6, send_ms)
+        + len_field(314, body)
     )
 
 

@@ -199,7 +199,7 @@ class WindowDecoder:
         codecs = self.codec[window.route]
         if not codecs.any():
             return None
-        native = NativeRows.empty(len(window))
+        native = NativeRows(len(window))
         assert fastdecode is not None
         self.compiled_rows += fastdecode.decode_window(
             window.addr, window.size, window.route, self.codec, self._expect, native.status,

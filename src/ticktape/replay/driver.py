@@ -44,7 +44,7 @@ from ticktape.replay.decoding import WindowDecoder, failing_decoder
 from ticktape.replay.digest import EventDigest
 from ticktape.replay.merge import Columns, Routes
 from ticktape.replay.pacing import Pacer
-from ticktape.strategies.batch import OTHER, SAFE_INT, EventBatch, SymbolCodes, kind_codes
+from ticktape.strategies.batch import OTHER, EventBatch, SymbolCodes, fits, kind_codes
 
 DecoderFactory = Callable[[str], Decoder]
 Progress = Callable[[int, int], None]  # (rows done, rows in total)
@@ -157,8 +157,7 @@ class Driver:
     def _batch(self, window: Columns, gaps: list[tuple[int, str]]) -> EventBatch:
         """The window's events and their columns (identity columns come from each event's row)."""
         decoded = self._rows.decode(window, gaps)
-        recv = window.recv
-        if not (int(recv.max()) < SAFE_INT and int(recv.min()) > -SAFE_INT):
+        if not fits(window.recv):
             return EventBatch.from_events(list(decoded.batch(
                 self._rows.exchanges, self._rows.route_exchange, self._symbols
             ).events))  # fmt: skip

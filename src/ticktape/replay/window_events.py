@@ -24,7 +24,6 @@ from ticktape.strategies.batch import (
     TRADE,
     EventBatch,
     SymbolCodes,
-    kind_codes,
     market_values,
     object_columns,
 )
@@ -59,10 +58,6 @@ class NativeRows:
         self.symbol = np.zeros(n, dtype=np.int32)
         self.exchange = np.zeros(n, dtype=np.int32)
         self.synced = 0
-
-    @classmethod
-    def empty(cls, n: int) -> NativeRows:
-        return cls(n)
 
 
 class WindowEvents:
@@ -226,10 +221,9 @@ class LazyEvents(Sequence[Event]):
         if isinstance(index, slice):
             return [self[k] for k in range(*index.indices(len(self._built)))]
         event = self._built[index]
-        if event is None:
-            if index < 0:
-                index += len(self._built)
-            event = self._built[index] = self._build(index)
+        if event is None:  # a compiled event: build them all (one pass, see _build_all)
+            self._build_all()
+            event = self._built[index]
         return event  # type: ignore[no-any-return]
 
     def __iter__(self) -> Iterator[Event]:
@@ -238,7 +232,7 @@ class LazyEvents(Sequence[Event]):
 
     def _build_all(self) -> None:
         """Build every compiled event at once (column lists, one loop): what iterating costs
-        (the digest, ``Tape.events``), ~5x cheaper than one :meth:`_build` per event."""
+        (the digest, ``Tape.events``), ~5x cheaper than building them one by one."""
         built = self._built
         todo = [k for k in self._native_pos.tolist() if built[k] is None]
         if not todo:
@@ -310,34 +304,11 @@ class LazyEvents(Sequence[Event]):
             rows = self._native_rows[where]
             addr = self._window.addr[rows]
             start, length = self._native.tid_start[rows], self._native.tid_len[rows]
-            if fastdecode is not None:
-                found = fastdecode.ascii_strings(addr, start, length)
-            else:  # pragma: no cover - compiled rows exist only with the extension
-                found = [self._build(int(k)).trade_id for k in positions[missing]]  # type: ignore[union-attr]
+            assert fastdecode is not None  # compiled rows exist only with the extension
+            found = fastdecode.ascii_strings(addr, start, length)
             for i, value in zip(missing, found, strict=True):
                 ids[i] = value
         return ids  # type: ignore[return-value]
 
-    def _build(self, k: int) -> Event:
-        b = self._batch
-        exchange = b.exchanges[int(b.exchange[k])]
-        symbol = b.symbols[int(b.symbol[k])]
-        exch_ns = int(b.exch_ns[k]) if b.has_exch_ns[k] else None
-        req_ns = int(b.req_ns[k]) if b.has_req_ns[k] else None
-        recv_ns, conn_id, seq = int(b.recv_ns[k]), int(b.conn_id[k]), int(b.seq[k])
-        if b.kind[k] == QUOTE:
-            return Quote(
-                exchange, symbol, recv_ns, exch_ns, conn_id, seq, float(b.bid[k]),
-                float(b.bid_size[k]), float(b.ask[k]), float(b.ask_size[k]), req_ns,
-            )  # fmt: skip
-        row = int(self._native_rows[int(np.searchsorted(self._native_pos, k))])
-        start, length = int(self._native.tid_start[row]), int(self._native.tid_len[row])
-        payload = self._window.payload(row)
-        return Trade(
-            exchange, symbol, recv_ns, exch_ns, conn_id, seq, float(b.bid[k]),
-            float(b.bid_size[k]), SELL if b.side[k] else BUY,
-            payload[start : start + length].decode("ascii"), req_ns,
-        )  # fmt: skip
 
-
-__all__ = ["LazyEvents", "NativeRows", "WindowEvents", "kind_codes"]
+__all__ = ["LazyEvents", "NativeRows", "WindowEvents"]

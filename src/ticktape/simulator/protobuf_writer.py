@@ -41,6 +41,16 @@ def tag(field_number: int, wire_type: int) -> bytes:
     return varint((field_number << 3) | wire_type)
 
 
+def len_field(number: int, data: bytes) -> bytes:
+    """A length-delimited field (wire type 2), written even when empty."""
+    return tag(number, WIRE_LEN) + varint(len(data)) + data
+
+
+def int_field(number: int, value: int) -> bytes:
+    """A varint field (wire type 0), written even when zero."""
+    return tag(number, WIRE_VARINT) + varint(value)
+
+
 class MessageWriter:
     """Appends fields to one message; ``bytes(writer)`` is the encoded message."""
 
@@ -52,16 +62,13 @@ class MessageWriter:
     def int_field(self, number: int, value: int | None) -> MessageWriter:
         """An int32/int64/uint64/enum field (wire type 0). Zero and None are omitted."""
         if value:
-            self._buf += tag(number, WIRE_VARINT)
-            self._buf += varint(value)
+            self._buf += int_field(number, value)
         return self
 
     def bytes_field(self, number: int, value: bytes | None) -> MessageWriter:
         """A length-delimited field (wire type 2). Empty and None are omitted."""
         if value:
-            self._buf += tag(number, WIRE_LEN)
-            self._buf += varint(len(value))
-            self._buf += value
+            self._buf += len_field(number, value)
         return self
 
     def string_field(self, number: int, value: str | None) -> MessageWriter:
@@ -70,10 +77,7 @@ class MessageWriter:
 
     def message_field(self, number: int, value: MessageWriter | bytes) -> MessageWriter:
         """A nested message. Written even when empty, as a set sub-message is (oneof bodies)."""
-        body = bytes(value)
-        self._buf += tag(number, WIRE_LEN)
-        self._buf += varint(len(body))
-        self._buf += body
+        self._buf += len_field(number, bytes(value))
         return self
 
     def __bytes__(self) -> bytes:

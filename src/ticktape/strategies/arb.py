@@ -173,10 +173,11 @@ class ArbStrategy:
         if not batch.exact:
             return self.on_events(batch.events)
         out: list[Signal] = []
-        slot_ids, slots, disconnects = self._batch_slots(batch)
+        slot_ids, disconnects = self._batch_slots(batch)
+        slots = self._slot_list
         eff_bid, hurdle = self._batch_effective(batch)
         if arbquiet is not None:
-            self._compiled_batch(batch, slot_ids, slots, disconnects, eff_bid, hurdle, out)
+            self._compiled_batch(batch, slot_ids, disconnects, eff_bid, hurdle, out)
             self._last_ns = int(batch.recv_ns[-1])
             return out
         # One pass over an iterator of value tuples: a list of them would keep 64k tuples alive
@@ -204,7 +205,6 @@ class ArbStrategy:
         self,
         batch: EventBatch,
         slot_ids: np.ndarray,
-        slots: list[Any],
         disconnects: list[int],
         eff_bid: np.ndarray,
         hurdle: np.ndarray,
@@ -219,7 +219,7 @@ class ArbStrategy:
         bid, bid_size, ask, ask_size = batch.bid, batch.bid_size, batch.ask, batch.ask_size
         state.source = (recv, conn, bid, bid_size, ask, ask_size)
         run = arbquiet.quiet_run
-        ids = slot_ids.tolist() if len(slots) else []
+        slots = self._slot_list
         k = 0
         n = len(batch)
         try:
@@ -231,7 +231,7 @@ class ArbStrategy:
                         state.top_bid, state.low_hurdle,
                     )  # fmt: skip
                     if k < stop:  # Python's turn: a deadline passed, or not the common case
-                        s = ids[k]
+                        s = int(slot_ids[k])
                         quote = (
                             int(recv[k]), int(conn[k]), float(bid[k]), float(bid_size[k]),
                             float(ask[k]), float(ask_size[k]),
@@ -458,11 +458,10 @@ class ArbStrategy:
             self._slot_list.append(slot)  # by slot.id
         return slot
 
-    def _batch_slots(self, batch: EventBatch) -> tuple[np.ndarray, list[Any], list[int]]:
-        """Per event: its quote's slot id (-1 for any other event), the slots by id and, for
-        the Python loop, per event its quote's :class:`Slot` or ``_PASS``; and the positions of
-        the :class:`Disconnected` events. Exchanges get their numbers in the order of their
-        first quote, exactly as event by event."""
+    def _batch_slots(self, batch: EventBatch) -> tuple[np.ndarray, list[int]]:
+        """Per event: its quote's slot id (``self._slot_list`` index; -1 for any other event);
+        and the positions of the :class:`Disconnected` events. Exchanges get their numbers in
+        the order of their first quote, exactly as event by event."""
         kind = batch.kind
         ids = np.full(len(kind), -1, dtype=np.int32)
         quotes = np.flatnonzero(kind == QUOTE)
@@ -485,7 +484,7 @@ class ArbStrategy:
         events = batch.events
         others = np.flatnonzero(kind == OTHER).tolist()
         disconnects = [k for k in others if type(events[k]) is Disconnected]
-        return ids, self._slot_list, disconnects
+        return ids, disconnects
 
     def _batch_effective(self, batch: EventBatch) -> tuple[np.ndarray, np.ndarray]:
         """Per event, the ``eff_bid`` and ``hurdle`` :meth:`_quotes_inline` expects (NaN hurdle:

@@ -122,7 +122,7 @@ class EventBatch:
             events, recv_ns=recv_ns, conn_id=conn_id, seq=seq, exchange=exchange,
             exchanges=exchanges, req_ns=None, has_req_ns=None,
         )  # fmt: skip
-        if batch.exact and not (_fits(recv_ns) and _fits(conn_id) and _fits(seq)):
+        if batch.exact and not (fits(recv_ns) and fits(conn_id) and fits(seq)):
             batch.exact = False
         return batch
 
@@ -165,7 +165,7 @@ class EventBatch:
         else:
             has_req_ns = has_req_ns & market
             req_ns = np.where(has_req_ns, req_ns, 0)
-            exact = exact and _fits(req_ns)
+            exact = exact and fits(req_ns)
         return cls(
             events, kind=kind, recv_ns=recv_ns, conn_id=conn_id, seq=seq, exchange=exchange,
             exchanges=exchanges, symbol=symbol, symbols=symbols, exch_ns=exch_ns,
@@ -346,7 +346,7 @@ def _ints(events: Sequence[Event], name: str, n: int) -> np.ndarray:
     return np.fromiter(map(attrgetter(name), events), np.int64, n)
 
 
-def _fits(values: np.ndarray) -> bool:
+def fits(values: np.ndarray) -> bool:
     """All ``|x| < 2**62`` (so differences of two values fit in int64)."""
     if not len(values):
         return True
@@ -364,6 +364,6 @@ def _optional_ints(values: list[int | None]) -> tuple[np.ndarray, np.ndarray, bo
         return np.zeros(n, dtype=np.int64), np.zeros(n, dtype=bool), False
     if not array.null_count:
         filled = array.to_numpy()
-        return filled, np.ones(n, dtype=bool), _fits(filled)
+        return filled, np.ones(n, dtype=bool), fits(filled)
     filled = pc.fill_null(array, 0).to_numpy()
-    return filled, array.is_valid().to_numpy(zero_copy_only=False), _fits(filled)
+    return filled, array.is_valid().to_numpy(zero_copy_only=False), fits(filled)
